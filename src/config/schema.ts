@@ -1,0 +1,106 @@
+/** The config file's shape: zod schemas first, TypeScript types inferred from them. */
+import { z } from "zod";
+
+const introspectMode = z.enum(["auto", "mcp", "static"]);
+
+const common = {
+  disabled: z.boolean().optional(),
+  /** Seconds one tool call may take. */
+  timeout: z.number().positive().optional(),
+  introspect: introspectMode.optional(),
+  /** Two runs never use this server at once. */
+  exclusive: z.boolean().optional(),
+};
+
+export const StdioServerSchema = z.object({
+  type: z.literal("stdio"),
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().optional(),
+  ...common,
+});
+
+export const RemoteServerSchema = z.object({
+  /** `http` is Streamable HTTP; `sse` the old HTTP+SSE transport. */
+  type: z.enum(["http", "sse"]),
+  url: z.url(),
+  headers: z.record(z.string(), z.string()).default({}),
+  ...common,
+});
+
+export const ServerSchema = z.discriminatedUnion("type", [StdioServerSchema, RemoteServerSchema]);
+
+export const ToolCallSchema = z.object({
+  server: z.string().min(1),
+  tool: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const LimitsSchema = z.object({
+  /** Wall-clock seconds for one policy run. */
+  timeout: z.number().positive().optional(),
+  memoryMb: z.number().int().positive().optional(),
+  cpuSeconds: z.number().int().positive().optional(),
+  fileSizeMb: z.number().int().positive().optional(),
+  openFiles: z.number().int().positive().optional(),
+  processes: z.number().int().positive().optional(),
+  /** Bytes of stdout+stderr kept in a run's result (head and tail). */
+  outputBytes: z.number().int().positive().optional(),
+  /** Tool calls one run may make. */
+  calls: z.number().int().positive().optional(),
+});
+
+export const OrchestratorSchema = z.object({
+  python: z.string().min(1).default("python3"),
+  sandbox: z.enum(["auto", "bwrap", "none"]).default("auto"),
+  limits: LimitsSchema.default({}),
+  allow: z.array(z.string()).default(["*"]),
+  deny: z.array(z.string()).default([]),
+  /** Per `server/tool`: a JSON Schema the arguments must also satisfy. */
+  guards: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  /** `server/tool` globs that need a human yes per call. */
+  confirm: z.array(z.string()).default([]),
+  onAbort: z.array(ToolCallSchema).default([]),
+  /** Names of environment variables passed on to policies. */
+  env: z.array(z.string()).default([]),
+  /** Seconds one server may take to start and list its tools. */
+  discoveryTimeout: z.number().positive().default(30),
+  cacheDir: z.string().optional(),
+});
+
+export type StdioServer = z.infer<typeof StdioServerSchema>;
+export type RemoteServer = z.infer<typeof RemoteServerSchema>;
+export type ServerConfig = z.infer<typeof ServerSchema>;
+export type Orchestrator = z.infer<typeof OrchestratorSchema>;
+export type ToolCall = z.infer<typeof ToolCallSchema>;
+
+/** A loaded, validated config. */
+export interface Config {
+  /** Absolute path of the file it came from. */
+  path: string;
+  /** Folder relative paths (cwd, static scripts) resolve against. */
+  baseDir: string;
+  /** Enabled servers, in file order; `name` is the config key. */
+  servers: Map<string, ServerConfig>;
+  /** Servers left out (disabled, or launching orch itself), with why. */
+  skipped: { name: string; reason: string }[];
+  orchestrator: Orchestrator;
+  warnings: string[];
+}
+
+/** Keys each part of the file knows; anything else is a warning, not a failure. */
+export const KNOWN_SERVER_KEYS = new Set([
+  "type",
+  "command",
+  "args",
+  "env",
+  "cwd",
+  "url",
+  "headers",
+  "disabled",
+  "timeout",
+  "introspect",
+  "exclusive",
+]);
+export const KNOWN_ORCH_KEYS = new Set(Object.keys(OrchestratorSchema.shape));

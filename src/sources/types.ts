@@ -1,0 +1,26 @@
+/** Where tools come from and where calls go: orch's own connections, or the MCP client's IPC. */
+import type { CallToolResult } from "../deps/mcp_sdk.ts";
+import type { ToolInfo } from "../catalog/types.ts";
+
+export type { CallToolResult };
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the server's configured per-call timeout. */
+  timeoutMs?: number;
+  /** Progress notifications from the server for this call. */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+}
+
+export interface ToolSource {
+  /** Server names this source serves, in config order. */
+  serverNames(): string[];
+  /** Lists one server's tools, starting or connecting to it if needed. Throws UpstreamError. */
+  listTools(server: string, signal?: AbortSignal): Promise<ToolInfo[]>;
+  /** Calls one tool. A tool-level error is a result with `isError`; transport failures throw UpstreamError. */
+  callTool(server: string, tool: string, args: Record<string, unknown>, opts?: CallOptions): Promise<CallToolResult>;
+  /** Called when a server says its tool list changed. */
+  onToolsChanged?: (server: string) => void;
+  /** Stops every server process this source started. Idempotent. */
+  close(): Promise<void>;
+}
