@@ -145,8 +145,8 @@ export function loadConfig(path: string, opts: LoadOptions): Config {
       throw err;
     }
     if (expanded.type === undefined) {
-      if (typeof expanded.command === "string") expanded.type = "stdio";
-      else if (typeof expanded.url === "string") expanded.type = "http";
+      if (expanded.command !== undefined) expanded.type = "stdio";
+      else if (expanded.url !== undefined) expanded.type = "http";
       else fail(`${field} needs "command" (a local server) or "url" (a remote one)`);
     } else if (expanded.type === "streamableHttp" || expanded.type === "streamable-http") {
       expanded.type = "http";

@@ -1,0 +1,116 @@
+/** Builds the Catalog: every server in parallel, each bounded by a timeout, the cache first. */
+import type { Config, ServerConfig } from "../config/schema.ts";
+import { errorText, UpstreamError } from "../errors.ts";
+import type { ToolSource } from "../sources/types.ts";
+import { cacheKey, type CatalogCache } from "./cache.ts";
+import type { Catalog, ServerTools, ToolInfo } from "./types.ts";
+
+/** What static introspection gives back for one server. */
+export interface StaticResult {
+  tools: ToolInfo[];
+  warnings: string[];
+  /** Inputs beyond the config entry that decide the answer (e.g. file hashes), for the cache key. */
+  key: unknown;
+}
+
+export interface DiscoverOptions {
+  /** Skip the cache (it is still written). */
+  refresh?: boolean;
+  cache?: CatalogCache;
+  /** Only these servers (default: all). */
+  servers?: string[];
+  /** Reads a Python server's tools from its source; absent when static introspection is unavailable. */
+  staticIntrospect?: (server: string, entry: ServerConfig) => Promise<StaticResult>;
+  /** Key inputs for a static server without running the introspection (file hashes); undefined = not static. */
+  staticKey?: (server: string, entry: ServerConfig) => unknown;
+}
+
+async function fromServer(
+  server: string,
+  entry: ServerConfig,
+  source: ToolSource,
+  config: Config,
+  opts: DiscoverOptions,
+): Promise<ServerTools> {
+  const started = performance.now();
+  const mode = entry.introspect ?? "auto";
+  const done = (part: Omit<ServerTools, "server" | "durationMs">): ServerTools => ({
+    server,
+    durationMs: Math.round(performance.now() - started),
+    ...part,
+  });
+  let liveError: unknown;
+  if (mode !== "static") {
+    const timeoutMs = config.orchestrator.discoveryTimeout * 1000;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), timeoutMs + 1000);
+    try {
+      const tools = await source.listTools(server, ac.signal);
+      return done({ status: "ok", origin: "mcp", tools });
+    } catch (err) {
+      liveError = ac.signal.aborted
+        ? new UpstreamError(server, `${server}: no answer within ${timeoutMs / 1000} s`)
+        : err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (mode !== "mcp" && opts.staticIntrospect && (mode === "static" || entry.type === "stdio")) {
+    try {
+      const res = await opts.staticIntrospect(server, entry);
+      const warnings = [...res.warnings];
+      if (liveError) warnings.unshift(`live tools/list failed (${errorText(liveError)}); tools read from source`);
+      return done({ status: "ok", origin: "static", tools: res.tools, warnings });
+    } catch (err) {
+      if (!liveError) liveError = err;
+      else if (mode === "auto") {
+        // Keep the live error: it is the one a person can act on; static is the fallback.
+      }
+    }
+  }
+  const e = liveError instanceof UpstreamError ? liveError : undefined;
+  return done({
+    status: "failed",
+    origin: "mcp",
+    tools: [],
+    error: errorText(liveError).replace(new RegExp(`^${escapeRe(server)}: `), ""),
+    stderrTail: e?.stderrTail,
+  });
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** Discovers every configured server's tools; one failure never hides the others. */
+export async function discover(config: Config, source: ToolSource, opts: DiscoverOptions = {}): Promise<Catalog> {
+  const names = opts.servers ?? source.serverNames();
+  const servers = await Promise.all(names.map(async (server): Promise<ServerTools> => {
+    const entry = config.servers.get(server);
+    if (!entry) {
+      return { server, status: "failed", origin: "mcp", tools: [], error: "not in the config", durationMs: 0 };
+    }
+    const extra = entry.type === "stdio" ? opts.staticKey?.(server, entry) ?? null : null;
+    const key = cacheKey(server, entry, extra);
+    if (opts.cache && !opts.refresh) {
+      const hit = opts.cache.get(key);
+      if (hit) {
+        return {
+          server,
+          status: "ok",
+          origin: "cache",
+          cachedFrom: hit.origin,
+          tools: hit.tools,
+          warnings: hit.warnings,
+          durationMs: 0,
+        };
+      }
+    }
+    const result = await fromServer(server, entry, source, config, opts);
+    if (result.status === "ok" && opts.cache && result.origin !== "cache") {
+      opts.cache.put({ key, server, origin: result.origin, tools: result.tools, warnings: result.warnings });
+    }
+    return result;
+  }));
+  return { servers };
+}

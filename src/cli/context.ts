@@ -1,0 +1,62 @@
+/** What every command needs: the config, where orch keeps its files, and the tool source. */
+import { join } from "node:path";
+import process from "node:process";
+import { discover } from "../catalog/discover.ts";
+import { CatalogCache } from "../catalog/cache.ts";
+import type { Catalog } from "../catalog/types.ts";
+import { findConfig, loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { rt } from "../runtime/mod.ts";
+import type { ToolSource } from "../sources/types.ts";
+import { UpstreamPool } from "../sources/upstream_pool.ts";
+
+export interface Context {
+  config: Config;
+  cacheDir: string;
+  source: ToolSource;
+  cache: CatalogCache;
+}
+
+/** orch's cache folder: $ORCH_CACHE_DIR, the config's cacheDir, $XDG_CACHE_HOME/orch or ~/.cache/orch. */
+export function cacheDirFor(config: Config | undefined): string {
+  const explicit = rt.env("ORCH_CACHE_DIR") || config?.orchestrator.cacheDir;
+  if (explicit) return explicit;
+  const xdg = rt.env("XDG_CACHE_HOME");
+  if (xdg) return join(xdg, "orch");
+  const home = rt.env("HOME");
+  return home ? join(home, ".cache", "orch") : join(process.cwd(), ".orch-cache");
+}
+
+/** Finds and loads the config (`--config` first); throws ConfigError. */
+export function openConfig(explicit: string | undefined): Config {
+  const path = findConfig({ explicit, env: rt.env, cwd: process.cwd(), platform: process.platform });
+  return loadConfig(path, { env: rt.env, selfPath: rt.isCompiled() ? rt.execPath() : undefined });
+}
+
+/** Loads the config and builds the tool source; the caller must `close()` the source. */
+export function openContext(explicit: string | undefined): Context {
+  const config = openConfig(explicit);
+  const cacheDir = cacheDirFor(config);
+  const source = new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
+  return { config, cacheDir, source, cache: new CatalogCache(join(cacheDir, "catalog")) };
+}
+
+/** Discovers the catalog for a context. */
+export function loadCatalog(ctx: Context, opts: { refresh?: boolean; servers?: string[] } = {}): Promise<Catalog> {
+  return discover(ctx.config, ctx.source, { cache: ctx.cache, refresh: opts.refresh, servers: opts.servers });
+}
+
+/** Runs `fn`, then closes the source even on error or signal. */
+export async function withContext<T>(explicit: string | undefined, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  const ctx = openContext(explicit);
+  const stop = () => {
+    void ctx.source.close().finally(() => rt.exit(130));
+  };
+  const offs = [rt.onSignal("SIGINT", stop), rt.onSignal("SIGTERM", stop), rt.onSignal("SIGHUP", stop)];
+  try {
+    return await fn(ctx);
+  } finally {
+    for (const off of offs) off();
+    await ctx.source.close();
+  }
+}

@@ -1,0 +1,98 @@
+/** The command line: dispatches to one file per command; the only layer that prints usage or picks exit codes. */
+import { OrchError } from "../errors.ts";
+import { rt } from "../runtime/mod.ts";
+import { VERSION } from "../version.ts";
+import { listCommand } from "./list.ts";
+
+export const HELP = `orch ${VERSION}: run one Python policy that calls tools from many MCP servers
+
+Usage: orch <command> [options]
+
+Commands:
+  list        servers and their tools
+  help TOPIC  more help (topics: config, or any command)
+
+Global options:
+  -h, --help     help (also "orch COMMAND --help")
+  -V, --version  print the version
+
+Config lookup: --config FILE, $ORCH_CONFIG, ./mcp_servers_config.json,
+./mcp_config.json, then ~/.config/orch/config.json.`;
+
+export const CONFIG_HELP = `The config file (Claude-style JSON):
+
+{
+  "mcpServers": {
+    "ros-mcp-server": {"command": "python3", "args": ["server.py"], "env": {"ROS_DOMAIN_ID": "7"}},
+    "isaac-sim": {"type": "http", "url": "http://127.0.0.1:8766/mcp", "headers": {"Authorization": "Bearer \${ISAAC_TOKEN}"}},
+    "old": {"command": "x", "disabled": true}
+  },
+  "orchestrator": {"python": "python3", "sandbox": "auto", "limits": {}, "allow": ["*"]}
+}
+
+Server fields: command, args, env, cwd (relative to the config file's folder,
+which is also the default), type (stdio | http | sse), url, headers,
+disabled, timeout (seconds per tool call), introspect (auto | mcp | static),
+exclusive. Strings may use \${VAR} and \${VAR:-default}.
+
+orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
+./mcp_servers_config.json, ./mcp_config.json, $XDG_CONFIG_HOME/orch/config.json
+(~/.config/orch/config.json).`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  list: listCommand,
+};
+
+async function help(topic: string | undefined): Promise<number> {
+  if (!topic) {
+    await rt.write(1, HELP + "\n");
+    return 0;
+  }
+  if (topic === "config") {
+    await rt.write(1, CONFIG_HELP + "\n");
+    return 0;
+  }
+  const cmd = COMMANDS[topic];
+  if (!cmd) {
+    await rt.write(2, `orch: no help for "${topic}"; try "orch help"\n`);
+    return 2;
+  }
+  return await cmd(["--help"]);
+}
+
+/** Runs orch with `argv` (no program name); returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined) {
+      await rt.write(2, HELP + "\n");
+      return 2;
+    }
+    if (first === "-V" || first === "--version" || first === "version") {
+      await rt.write(1, `orch ${VERSION} (${rt.name} ${rt.version})\n`);
+      return 0;
+    }
+    if (first === "-h" || first === "--help") return await help(undefined);
+    if (first === "help") return await help(rest[0]);
+    const cmd = COMMANDS[first];
+    if (!cmd) {
+      await rt.write(2, `orch: unknown command "${first}"; commands: ${Object.keys(COMMANDS).join(", ")}\n`);
+      return 2;
+    }
+    return await cmd(rest);
+  } catch (err) {
+    if (err instanceof OrchError) {
+      await rt.write(2, `orch: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // node:util parseArgs throws TypeError with a code for bad flags.
+    if (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) {
+      await rt.write(2, `orch: ${err.message}\n`);
+      return 2;
+    }
+    await rt.write(2, `orch: internal error: ${(err as Error)?.stack ?? err}\n`);
+    return 70;
+  }
+}

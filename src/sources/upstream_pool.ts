@@ -1,0 +1,250 @@
+/**
+ * orch's own connections to downstream MCP servers (standalone mode). A
+ * server is started when first needed, restarted with backoff after a crash,
+ * and stopped, with its whole process group, on close().
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Config, ServerConfig } from "../config/schema.ts";
+import type { ToolInfo } from "../catalog/types.ts";
+import {
+  type CallToolResult,
+  Client,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  ToolListChangedNotificationSchema,
+  type Transport,
+} from "../deps/mcp_sdk.ts";
+import { errorText, UnknownToolError, UpstreamError } from "../errors.ts";
+import { rt } from "../runtime/mod.ts";
+import { VERSION } from "../version.ts";
+import { StdioTransport } from "./stdio_transport.ts";
+import type { CallOptions, ToolSource } from "./types.ts";
+
+/** Default seconds one tool call may take when the server sets no `timeout`. */
+export const DEFAULT_CALL_TIMEOUT_S = 300;
+
+interface Connection {
+  client: Client;
+  transport: Transport;
+  stdio?: StdioTransport;
+  closed: boolean;
+}
+
+interface ServerState {
+  conn?: Promise<Connection>;
+  failures: number;
+  lastFailure: number;
+}
+
+export interface UpstreamPoolOptions {
+  /** Folder for per-server logs (stderr, stray stdout). */
+  logDir?: string;
+  /** Environment servers inherit before their own `env`; default: orch's own. */
+  baseEnv?: Record<string, string>;
+}
+
+/** Describes how a stdio server ended, for messages. */
+function describeExit(stdio: StdioTransport | undefined): string {
+  const status = stdio?.exitStatus;
+  if (!status) return "";
+  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+  const tail = stdio!.stderrTail;
+  return ` (the process ${how}${tail ? `; stderr: ${tail.split("\n").slice(-5).join("\n")}` : ""})`;
+}
+
+/** The ToolSource that starts and talks to servers itself. */
+export class UpstreamPool implements ToolSource {
+  onToolsChanged?: (server: string) => void;
+  readonly #servers = new Map<string, ServerState>();
+  #closed = false;
+
+  constructor(readonly config: Config, readonly opts: UpstreamPoolOptions = {}) {
+    for (const name of config.servers.keys()) this.#servers.set(name, { failures: 0, lastFailure: 0 });
+    if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  serverNames(): string[] {
+    return [...this.config.servers.keys()];
+  }
+
+  #entry(server: string): ServerConfig {
+    const entry = this.config.servers.get(server);
+    if (!entry) {
+      const known = this.serverNames().join(", ") || "none";
+      throw new UnknownToolError(server, "", `unknown server "${server}" (configured: ${known})`);
+    }
+    return entry;
+  }
+
+  /** Path of a server's log file, when logging is on. */
+  logFile(server: string): string | undefined {
+    return this.opts.logDir ? join(this.opts.logDir, `${server.replace(/[^A-Za-z0-9_.-]/g, "_")}.log`) : undefined;
+  }
+
+  /** True when the server's process (or session) is up. */
+  isConnected(server: string): boolean {
+    return this.#servers.get(server)?.conn !== undefined;
+  }
+
+  #connect(server: string, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+    const state = this.#servers.get(server)!;
+    if (state.conn) return state.conn;
+    const conn = this.#open(server, this.#entry(server), timeoutMs, signal);
+    state.conn = conn;
+    conn.then(
+      (c) => {
+        const sdkOnClose = c.transport.onclose;
+        c.transport.onclose = () => {
+          sdkOnClose?.();
+          c.closed = true;
+          if (state.conn === conn) state.conn = undefined;
+          if (!this.#closed) {
+            state.failures++;
+            state.lastFailure = Date.now();
+          }
+        };
+      },
+      () => {
+        if (state.conn === conn) state.conn = undefined;
+        state.failures++;
+        state.lastFailure = Date.now();
+      },
+    );
+    return conn;
+  }
+
+  async #open(server: string, entry: ServerConfig, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) throw new UpstreamError(server, `${server}: orch is shutting down`);
+    const state = this.#servers.get(server)!;
+    // Back off after crashes: 0.25 s, 0.5 s, ... up to 10 s since the last one.
+    if (state.failures > 0) {
+      const wait = Math.min(10_000, 250 * 2 ** (state.failures - 1)) - (Date.now() - state.lastFailure);
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const client = new Client({ name: "orch", version: VERSION }, { capabilities: {} });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      this.onToolsChanged?.(server);
+    });
+    if (entry.type === "stdio") {
+      const stdio = new StdioTransport({
+        command: entry.command,
+        args: entry.args,
+        cwd: entry.cwd ?? this.config.baseDir,
+        env: { ...(this.opts.baseEnv ?? rt.envObject()), ...entry.env },
+        logFile: this.logFile(server),
+        label: server,
+      });
+      try {
+        await client.connect(stdio, { timeout: timeoutMs, signal });
+      } catch (err) {
+        // A write may fail (EPIPE) a moment before the exit is seen: give the exit a chance to land.
+        const exitedEarly = await stdio.waitExit(300);
+        if (!exitedEarly) await stdio.close(200).catch(() => {});
+        const text = errorText(err);
+        const reason = exitedEarly
+          ? "exited before answering initialize"
+          : /timed out|timeout/i.test(text)
+          ? `did not answer initialize within ${timeoutMs / 1000} s`
+          : text;
+        const exit = exitedEarly ? describeExit(stdio) : "";
+        throw new UpstreamError(server, `${server}: ${reason}${exit}`, {
+          cause: err,
+          stderrTail: stdio.stderrTail,
+        });
+      }
+      return { client, transport: stdio, stdio, closed: false };
+    }
+    const url = new URL(entry.url);
+    const requestInit = { headers: entry.headers };
+    const attempts: Transport[] = entry.type === "sse"
+      ? [new SSEClientTransport(url, { requestInit })]
+      : [new StreamableHTTPClientTransport(url, { requestInit })];
+    try {
+      await client.connect(attempts[0]!, { timeout: timeoutMs, signal });
+      return { client, transport: attempts[0]!, closed: false };
+    } catch (err) {
+      // A server that only speaks the old HTTP+SSE transport answers 4xx to a Streamable HTTP POST.
+      if (entry.type === "http" && /\b40[045]\b/.test(errorText(err))) {
+        const sse = new SSEClientTransport(url, { requestInit });
+        const fallback = new Client({ name: "orch", version: VERSION }, { capabilities: {} });
+        try {
+          await fallback.connect(sse, { timeout: timeoutMs, signal });
+          return { client: fallback, transport: sse, closed: false };
+        } catch {
+          // Report the first error: it is the one for the transport the config asked for.
+        }
+      }
+      throw new UpstreamError(server, `${server}: cannot connect to ${entry.url}: ${errorText(err)}`, { cause: err });
+    }
+  }
+
+  async listTools(server: string, signal?: AbortSignal): Promise<ToolInfo[]> {
+    const timeoutMs = this.config.orchestrator.discoveryTimeout * 1000;
+    const conn = await this.#connect(server, timeoutMs, signal);
+    const tools: ToolInfo[] = [];
+    let cursor: string | undefined;
+    try {
+      do {
+        const page = await conn.client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs, signal });
+        for (const t of page.tools) tools.push(t as ToolInfo);
+        cursor = page.nextCursor;
+      } while (cursor);
+    } catch (err) {
+      throw new UpstreamError(server, `${server}: tools/list failed: ${errorText(err)}${describeExit(conn.stdio)}`, {
+        cause: err,
+      });
+    }
+    return tools;
+  }
+
+  async callTool(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    opts: CallOptions = {},
+  ): Promise<CallToolResult> {
+    const entry = this.#entry(server);
+    const timeoutMs = opts.timeoutMs ?? (entry.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000;
+    const conn = await this.#connect(server, this.config.orchestrator.discoveryTimeout * 1000, opts.signal);
+    try {
+      const onprogress = opts.onProgress;
+      const result = await conn.client.callTool({ name: tool, arguments: args }, undefined, {
+        signal: opts.signal,
+        timeout: timeoutMs,
+        ...(onprogress ? { onprogress, resetTimeoutOnProgress: true } : {}),
+      });
+      this.#servers.get(server)!.failures = 0;
+      return result as CallToolResult;
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      const text = errorText(err);
+      if (/timed out|timeout/i.test(text) && !conn.closed) {
+        throw new UpstreamError(server, `${server}.${tool} timed out after ${timeoutMs / 1000} s`, { cause: err });
+      }
+      // A JSON-RPC error (unknown tool, invalid params) is the server's answer: report it as a tool error.
+      if (!conn.closed && /^MCP error/.test(text)) {
+        return { content: [{ type: "text", text }], isError: true };
+      }
+      throw new UpstreamError(server, `${server}.${tool} failed: ${text}${describeExit(conn.stdio)}`, { cause: err });
+    }
+  }
+
+  /** Stops every server this pool started; waits until their processes are gone. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const closing: Promise<unknown>[] = [];
+    for (const state of this.#servers.values()) {
+      const conn = state.conn;
+      state.conn = undefined;
+      if (!conn) continue;
+      closing.push(
+        conn.then(async (c) => {
+          if (c.stdio) await c.stdio.close();
+          else await c.client.close();
+        }).catch(() => {}),
+      );
+    }
+    await Promise.all(closing);
+  }
+}
