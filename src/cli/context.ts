@@ -46,13 +46,22 @@ export function loadCatalog(ctx: Context, opts: { refresh?: boolean; servers?: s
   return discover(ctx.config, ctx.source, { cache: ctx.cache, refresh: opts.refresh, servers: opts.servers });
 }
 
-/** Runs `fn`, then closes the source even on error or signal. */
-export async function withContext<T>(explicit: string | undefined, fn: (ctx: Context) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn`, then closes the source even on error. Unless `ownSignals`
+ * (the command handles them itself), SIGINT/SIGTERM/SIGHUP stop every server and exit.
+ */
+export async function withContext<T>(
+  explicit: string | undefined,
+  fn: (ctx: Context) => Promise<T>,
+  opts: { ownSignals?: boolean } = {},
+): Promise<T> {
   const ctx = openContext(explicit);
-  const stop = () => {
-    void ctx.source.close().finally(() => rt.exit(130));
+  const stop = (code: number) => () => {
+    void ctx.source.close().finally(() => rt.exit(code));
   };
-  const offs = [rt.onSignal("SIGINT", stop), rt.onSignal("SIGTERM", stop), rt.onSignal("SIGHUP", stop)];
+  const offs = opts.ownSignals
+    ? []
+    : [rt.onSignal("SIGINT", stop(130)), rt.onSignal("SIGTERM", stop(143)), rt.onSignal("SIGHUP", stop(129))];
   try {
     return await fn(ctx);
   } finally {

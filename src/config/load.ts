@@ -70,8 +70,8 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {
   if (issue.code === "invalid_value" && "values" in issue) {
     return `${path} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   }
-  if (issue.code === "invalid_union" && issue.path.length === 0) {
-    return `${path}.type must be "stdio", "http" or "sse"`;
+  if (issue.code === "invalid_union" && (issue.path.length === 0 || issue.path.at(-1) === "type")) {
+    return `${issue.path.length === 0 ? `${path}.type` : path} must be "stdio", "http" or "sse"`;
   }
   return `${path}: ${issue.message}`;
 }
