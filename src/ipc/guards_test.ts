@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { checkGuards, compileGuards } from "./guards.ts";
+
+function check(schema: Record<string, unknown>, args: Record<string, unknown>): string | undefined {
+  return checkGuards(compileGuards({ "ros/move": schema }), args);
+}
+
+const velocity = {
+  type: "object",
+  properties: {
+    linear: { type: "array", items: { type: "number", minimum: -0.5, maximum: 0.5 } },
+    mode: { enum: ["slow", "fast"] },
+    pose: { type: "object", properties: { z: { type: "number", exclusiveMinimum: 0 } } },
+    label: { type: "string", maxLength: 4 },
+  },
+  required: ["linear"],
+  additionalProperties: false,
+};
+
+Deno.test("checkGuards() names the argument path and the limit in words", () => {
+  assert.equal(check(velocity, { linear: [0.9] }), "argument linear[0] must be <= 0.5 (got 0.9)");
+  assert.equal(check(velocity, { linear: [0, -2] }), "argument linear[1] must be >= -0.5 (got -2)");
+  assert.equal(check(velocity, { linear: [], pose: { z: 0 } }), "argument pose.z must be > 0 (got 0)");
+  assert.equal(
+    check(velocity, { linear: [], label: "abcdef" }),
+    'argument label must not have more than 4 characters (got "abcdef")',
+  );
+  assert.equal(
+    check(velocity, { linear: [], mode: "turbo" }),
+    'argument mode must be one of "slow", "fast" (got "turbo")',
+  );
+  assert.equal(check(velocity, { linear: ["x"] }), 'argument linear[0] must be number (got "x")');
+  assert.equal(check(velocity, { linear: [0.1] }), undefined);
+});
+
+Deno.test("checkGuards() reports every violation, missing and extra arguments", () => {
+  assert.equal(
+    check(velocity, { linear: [0.9, 0.7] }),
+    "argument linear[0] must be <= 0.5 (got 0.9); argument linear[1] must be <= 0.5 (got 0.7)",
+  );
+  assert.equal(check(velocity, {}), "argument linear is required");
+  assert.equal(check(velocity, { linear: [], speed: 3 }), "argument speed is not allowed");
+  assert.equal(check({ properties: { "a b": { const: 1 } } }, { "a b": 2 }), 'argument "a b" must be 1 (got 2)');
+});
+
+Deno.test("checkGuards() applies every guard whose glob matches", () => {
+  const guards = compileGuards({
+    "ros/*": { properties: { speed: { maximum: 1 } } },
+    "ros/move": { properties: { speed: { minimum: 0.5 } } },
+    "sim/*": { properties: { speed: { maximum: 0 } } },
+  });
+  const matching = guards.filter((g) => g.matches("ros", "move"));
+  assert.equal(matching.length, 2);
+  assert.equal(checkGuards(matching, { speed: 2 }), "argument speed must be <= 1 (got 2)");
+  assert.equal(checkGuards(matching, { speed: 0.1 }), "argument speed must be >= 0.5 (got 0.1)");
+});
+
+Deno.test("checkGuards() shortens long values it quotes", () => {
+  const msg = check({ properties: { s: { maxLength: 2 } } }, { s: "y".repeat(200) }) ?? "";
+  assert.ok(msg.length < 140, msg);
+  assert.match(msg, /\.\.\.\)$/);
+});
+
+Deno.test("compileGuards() rejects a guard with a misspelt keyword, naming the glob", () => {
+  assert.throws(
+    () => compileGuards({ "ros/move": { properties: { speed: { maximun: 1 } } } }),
+    /Invalid guard "ros\/move": strict mode: unknown keyword: "maximun"/,
+  );
+});

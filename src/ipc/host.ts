@@ -1,0 +1,69 @@
+/**
+ * The IPC shim as a running service: one per orch process, served on a Unix
+ * socket in a private 0700 folder (127.0.0.1 TCP where Unix sockets are not
+ * available), started on first use and removed on close.
+ */
+import type { Catalog } from "../catalog/types.ts";
+import { errorText } from "../errors.ts";
+import { rt } from "../runtime/mod.ts";
+import type { Served } from "../runtime/mod.ts";
+import type { ToolSource } from "../sources/types.ts";
+import { createIpcApp } from "./app.ts";
+import { ScopeRegistry } from "./scope.ts";
+import { createSocketDir, removeSocketDir, type SocketDir } from "./socket_dir.ts";
+
+export interface IpcAddress {
+  /** Unix socket path, when served on one. */
+  socketPath?: string;
+  /** `http://127.0.0.1:PORT`, when served on TCP. */
+  url?: string;
+}
+
+export interface IpcHostDeps {
+  source: ToolSource;
+  catalog: () => Catalog | undefined;
+  /** Serve on TCP even where Unix sockets work (tests, odd platforms). */
+  preferTcp?: boolean;
+}
+
+/** Owns the run-scope registry and the listening shim. */
+export class IpcHost {
+  readonly registry = new ScopeRegistry();
+  #started: Promise<{ served: Served; address: IpcAddress; dir?: SocketDir }> | undefined;
+
+  constructor(readonly deps: IpcHostDeps) {}
+
+  /** Where policies reach the shim; serves it on first call. */
+  async address(): Promise<IpcAddress> {
+    this.#started ??= this.#start();
+    return (await this.#started).address;
+  }
+
+  async #start(): Promise<{ served: Served; address: IpcAddress; dir?: SocketDir }> {
+    const base = { registry: this.registry, source: this.deps.source, catalog: this.deps.catalog };
+    if (!this.deps.preferTcp && rt.env("ORCH_IPC_TCP") !== "1") {
+      const dir = createSocketDir();
+      try {
+        const app = createIpcApp(base);
+        const served = await rt.serve({ unixPath: dir.socketPath }, app.fetch);
+        return { served, address: { socketPath: dir.socketPath }, dir };
+      } catch (err) {
+        removeSocketDir(dir);
+        if (!/unix|not supported|EAFNOSUPPORT/i.test(errorText(err))) throw err;
+      }
+    }
+    const app = createIpcApp({ ...base, tcp: true });
+    const served = await rt.serve({ hostname: "127.0.0.1", port: 0 }, app.fetch);
+    return { served, address: { url: served.address } };
+  }
+
+  /** Stops serving and removes the socket folder; aborts runs still registered. */
+  async close(): Promise<void> {
+    const started = this.#started;
+    this.#started = undefined;
+    if (!started) return;
+    const { served, dir } = await started;
+    await served.close().catch(() => {});
+    if (dir) removeSocketDir(dir);
+  }
+}

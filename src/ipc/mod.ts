@@ -1,0 +1,22 @@
+/** The IPC shim generated policy code calls: run scopes, the Hono app, and its socket directory. */
+export { createIpcApp, type IpcAppDeps, type ListedTool } from "./app.ts";
+export { type CallToolBody, convertResult, errorTextOf, toolResultBody } from "./result.ts";
+export {
+  type BeforeCallHook,
+  CallDeniedError,
+  type ConfirmHook,
+  RunAbortedError,
+  RunScope,
+  type RunSummary,
+  type ScopeOptions,
+  ScopeRegistry,
+  type ToolStats,
+} from "./scope.ts";
+export {
+  cleanStaleSocketDirs,
+  createSocketDir,
+  removeSocketDir,
+  type SocketDir,
+  type SocketDirOptions,
+} from "./socket_dir.ts";
+export { compileGlob, compileGlobs, type ToolMatcher } from "./glob.ts";

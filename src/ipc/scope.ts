@@ -1,0 +1,345 @@
+/** Run scopes: one policy run's token, permissions, budget, guards, abort state and call counters. */
+import type { JsonSchema } from "../catalog/types.ts";
+import type { CallToolResult } from "../deps/mcp_sdk.ts";
+import { errorText, OrchError, PolicyError } from "../errors.ts";
+import { compileGlobs, type ToolMatcher } from "./glob.ts";
+import { checkGuards, compileGuards, type Guard } from "./guards.ts";
+
+/** Asks a person (or a policy of the host) to approve one call: true = yes, a string = no, with the reason. */
+export type ConfirmHook = (server: string, tool: string, args: Record<string, unknown>) => Promise<boolean | string>;
+
+/**
+ * Runs before each admitted call, e.g. to take a per-server lock so two runs never drive one robot
+ * at once. What it returns, when a function, is called once the call has finished.
+ */
+export type BeforeCallHook = (server: string, tool: string) => Promise<void | (() => void)>;
+
+export interface ScopeOptions {
+  /** Defaults to a random UUID. */
+  runId?: string;
+  /** `server/tool` globs this run may call; defaults to every tool. */
+  allow?: readonly string[];
+  /** A second allow list this run must ALSO match (a per-run narrowing of the config's `allow`). */
+  narrow?: readonly string[];
+  /** Globs this run may never call; deny wins over allow. */
+  deny?: readonly string[];
+  /** Most calls this run may make; null or absent = unlimited. */
+  maxCalls?: number | null;
+  /** JSON Schemas the arguments of matching tools must satisfy, keyed by `server/tool` glob. */
+  guards?: Readonly<Record<string, JsonSchema>>;
+  /** Globs of tools that need approval through `confirm` before each call. */
+  confirmTools?: readonly string[];
+  confirm?: ConfirmHook;
+  beforeCall?: BeforeCallHook;
+}
+
+/** One tool's counters in a run summary. */
+export interface ToolStats {
+  calls: number;
+  errors: number;
+  denied: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  callsMade: number;
+  maxCalls: number | null;
+  errors: number;
+  denied: number;
+  aborted: boolean;
+  abortReason?: string;
+  /** Keyed by `server/tool`. */
+  tools: Record<string, ToolStats>;
+}
+
+/** A call the scope refuses: not allowed, budget spent, guard violated or approval denied (HTTP 403). */
+export class CallDeniedError extends OrchError {
+  constructor(readonly server: string, readonly tool: string, readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** A call made after, or cut short by, the run's abort (HTTP 409). */
+export class RunAbortedError extends OrchError {
+  constructor(readonly reason: string) {
+    super(`[ABORTED] ${reason}`);
+  }
+}
+
+interface Decision {
+  /** Why the tool is refused, or undefined when it is allowed. */
+  refusal: string | undefined;
+  guards: readonly Guard[];
+  confirm: boolean;
+  stats: ToolStats;
+}
+
+// Unknown names cannot reach the scope while a catalog is loaded, but without one a policy could
+// make up names forever: the decision cache is dropped when it grows past this.
+const MAX_DECISIONS = 4096;
+
+function newToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function noop(): void {}
+
+/** Settles like `promise`, or rejects with RunAbortedError as soon as `signal` aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(noop);
+    return Promise.reject(new RunAbortedError(String(signal.reason)));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new RunAbortedError(String(signal.reason)));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}
+
+/** One policy run's permissions and state. */
+export class RunScope {
+  readonly runId: string;
+  /** 32 random bytes, base64url: the bearer token the policy presents. */
+  readonly token: string = newToken();
+  readonly maxCalls: number | null;
+  callsMade = 0;
+  inFlight = 0;
+  errors = 0;
+  denied = 0;
+  aborted = false;
+  abortReason: string | undefined;
+
+  readonly #controller = new AbortController();
+  readonly #allow: ToolMatcher;
+  readonly #narrow: ToolMatcher | undefined;
+  readonly #deny: ToolMatcher;
+  readonly #confirmTools: ToolMatcher;
+  readonly #guards: Guard[];
+  readonly #confirm: ConfirmHook | undefined;
+  readonly #beforeCall: BeforeCallHook | undefined;
+  readonly #decisions = new Map<string, Decision>();
+  /** Keyed like decisions; the value names the tool as `server/tool` for the summary. */
+  readonly #stats = new Map<string, { name: string; stats: ToolStats }>();
+
+  /** Compiles globs and guards once; throws PolicyError for a bad pattern, guard or budget. */
+  constructor(opts: ScopeOptions = {}) {
+    this.runId = opts.runId ?? crypto.randomUUID();
+    const maxCalls = opts.maxCalls ?? null;
+    if (maxCalls !== null && !(Number.isInteger(maxCalls) && maxCalls >= 0)) {
+      throw new PolicyError(`Invalid call budget ${maxCalls}: expected a whole number >= 0 or null`);
+    }
+    this.maxCalls = maxCalls;
+    this.#allow = compileGlobs(opts.allow ?? ["*"]);
+    this.#narrow = opts.narrow ? compileGlobs(opts.narrow) : undefined;
+    this.#deny = compileGlobs(opts.deny ?? []);
+    this.#confirmTools = compileGlobs(opts.confirmTools ?? []);
+    this.#guards = compileGuards(opts.guards ?? {});
+    this.#confirm = opts.confirm;
+    this.#beforeCall = opts.beforeCall;
+  }
+
+  /** Aborted when the run is; every downstream call gets a signal that follows it. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Refuses further calls and cancels the ones in flight. Idempotent: the first reason stays. */
+  abort(reason = "aborted"): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.#controller.abort(reason);
+  }
+
+  /** True when the scope lets the run call this tool (allow and deny only; guards need arguments). */
+  allows(server: string, tool: string): boolean {
+    return this.#decide(server, tool).refusal === undefined;
+  }
+
+  /**
+   * Admits one call (scope, guards, budget, approval, `beforeCall`) and runs `fn` with a signal
+   * that aborts with the run. Throws CallDeniedError, RunAbortedError, or whatever `fn` throws.
+   */
+  async call(
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    fn: (signal: AbortSignal) => Promise<CallToolResult>,
+  ): Promise<CallToolResult> {
+    if (this.aborted) throw new RunAbortedError(this.abortReason ?? "aborted");
+    const decision = this.#decide(server, tool);
+    let refusal = decision.refusal;
+    if (refusal === undefined && decision.guards.length > 0) refusal = checkGuards(decision.guards, args);
+    if (refusal === undefined && this.maxCalls !== null && this.callsMade >= this.maxCalls) {
+      refusal = `call budget spent: this run may make ${this.maxCalls} tool calls`;
+    }
+    if (refusal !== undefined) throw this.#refuse(decision, server, tool, refusal);
+    this.callsMade++;
+    this.inFlight++;
+    // A signal per call, linked to the run's: the SDK never removes the abort listener it adds to
+    // a request's signal, so handing it the run's own signal would leak one listener per call and
+    // replay a cancellation for every past request on abort.
+    const call = new AbortController();
+    const link = () => call.abort(this.abortReason);
+    this.#controller.signal.addEventListener("abort", link, { once: true });
+    const started = performance.now();
+    let release: void | (() => void) = undefined;
+    try {
+      if (decision.confirm) {
+        const answer = await raceAbort(this.#ask(server, tool, args), call.signal);
+        if (answer !== true) {
+          this.callsMade--;
+          const reason = typeof answer === "string" && answer !== "" ? answer : `${server}.${tool} was not approved`;
+          throw this.#refuse(decision, server, tool, reason);
+        }
+      }
+      if (this.#beforeCall !== undefined) {
+        const acquiring = this.#beforeCall(server, tool);
+        try {
+          release = await raceAbort(acquiring, call.signal);
+        } catch (err) {
+          // Aborted while waiting: whatever is acquired later must still be given back.
+          acquiring.then((late) => typeof late === "function" && late(), noop);
+          throw err;
+        }
+      }
+      const result = await raceAbort(fn(call.signal), call.signal);
+      this.#record(decision.stats, started, result.isError === true);
+      return result;
+    } catch (err) {
+      if (err instanceof CallDeniedError) throw err;
+      this.#record(decision.stats, started, true);
+      throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
+    } finally {
+      this.inFlight--;
+      this.#controller.signal.removeEventListener("abort", link);
+      if (typeof release === "function") release();
+    }
+  }
+
+  /** Counters for the run's result. */
+  summary(): RunSummary {
+    const tools: Record<string, ToolStats> = {};
+    for (const { name, stats } of this.#stats.values()) tools[name] = { ...stats };
+    return {
+      runId: this.runId,
+      callsMade: this.callsMade,
+      maxCalls: this.maxCalls,
+      errors: this.errors,
+      denied: this.denied,
+      aborted: this.aborted,
+      ...(this.abortReason !== undefined ? { abortReason: this.abortReason } : {}),
+      tools,
+    };
+  }
+
+  async #ask(server: string, tool: string, args: Record<string, unknown>): Promise<boolean | string> {
+    if (this.#confirm === undefined) return `${server}.${tool} needs approval and no one can approve it here`;
+    try {
+      return await this.#confirm(server, tool, args);
+    } catch (err) {
+      return `approval of ${server}.${tool} failed: ${errorText(err)}`;
+    }
+  }
+
+  #decide(server: string, tool: string): Decision {
+    // The length prefix keeps ("a/b", "c") and ("a", "b/c") apart whatever the names contain.
+    const key = `${server.length}:${server}/${tool}`;
+    let decision = this.#decisions.get(key);
+    if (decision !== undefined) return decision;
+    let entry = this.#stats.get(key);
+    if (entry === undefined) {
+      entry = { name: `${server}/${tool}`, stats: { calls: 0, errors: 0, denied: 0, totalMs: 0, maxMs: 0 } };
+      this.#stats.set(key, entry);
+    }
+    let refusal: string | undefined;
+    if (this.#deny(server, tool)) refusal = `${server}.${tool} is denied in this run`;
+    else if (!this.#allow(server, tool)) refusal = `${server}.${tool} is not in the config's allowed tools`;
+    else if (this.#narrow && !this.#narrow(server, tool)) {
+      refusal = `${server}.${tool} is not in this run's allowed tools`;
+    }
+    decision = {
+      refusal,
+      guards: this.#guards.filter((g) => g.matches(server, tool)),
+      confirm: this.#confirmTools(server, tool),
+      stats: entry.stats,
+    };
+    if (this.#decisions.size >= MAX_DECISIONS) this.#decisions.clear();
+    this.#decisions.set(key, decision);
+    return decision;
+  }
+
+  #refuse(decision: Decision, server: string, tool: string, reason: string): CallDeniedError {
+    this.denied++;
+    decision.stats.denied++;
+    return new CallDeniedError(server, tool, reason);
+  }
+
+  #record(stats: ToolStats, started: number, failed: boolean): void {
+    const ms = performance.now() - started;
+    stats.calls++;
+    stats.totalMs += ms;
+    if (ms > stats.maxMs) stats.maxMs = ms;
+    if (failed) {
+      stats.errors++;
+      this.errors++;
+    }
+  }
+}
+
+/** The live scopes of this orch process, found by token. */
+export class ScopeRegistry {
+  readonly #byToken = new Map<string, RunScope>();
+  readonly #byRunId = new Map<string, RunScope>();
+
+  /** Creates and registers a scope; throws PolicyError for a bad option or a run id in use. */
+  create(opts: ScopeOptions = {}): RunScope {
+    if (opts.runId !== undefined && this.#byRunId.has(opts.runId)) {
+      throw new PolicyError(`Run ${opts.runId} already has a scope`);
+    }
+    const scope = new RunScope(opts);
+    this.#byToken.set(scope.token, scope);
+    this.#byRunId.set(scope.runId, scope);
+    return scope;
+  }
+
+  /** The live scope holding this token. */
+  get(token: string): RunScope | undefined {
+    return this.#byToken.get(token);
+  }
+
+  /** The live scope of this run. */
+  byRunId(runId: string): RunScope | undefined {
+    return this.#byRunId.get(runId);
+  }
+
+  /** Forgets a run: its token stops working, and calls still in flight are aborted ("run ended"). */
+  remove(runId: string): RunScope | undefined {
+    const scope = this.#byRunId.get(runId);
+    if (scope === undefined) return undefined;
+    this.#byRunId.delete(runId);
+    this.#byToken.delete(scope.token);
+    if (scope.inFlight > 0) scope.abort("run ended");
+    return scope;
+  }
+
+  /** Number of live scopes. */
+  get size(): number {
+    return this.#byToken.size;
+  }
+}
