@@ -1,0 +1,5 @@
+/** Codegen: the catalog as a Python API (`unified_api.py` + `.pyi`), as docs, and as one-line signatures. */
+export { generateApi, type GeneratedApi, type GenerateOptions } from "./generate.ts";
+export { renderDocs } from "./docs.ts";
+export { pythonSignature } from "./function.ts";
+export { functionBaseName, sanitizeIdentifier } from "./names.ts";
