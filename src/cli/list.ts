@@ -34,7 +34,9 @@ export function renderList(catalog: Catalog, configPath: string, skipped: { name
   for (const s of catalog.servers) {
     if (s.status === "ok") {
       const n = s.tools.length;
-      out.push(`${st.bold(s.server)}  ${st.green("ok")}  ${n} tool${n === 1 ? "" : "s"}  ${st.dim(`(${originLabel(s)})`)}`);
+      out.push(
+        `${st.bold(s.server)}  ${st.green("ok")}  ${n} tool${n === 1 ? "" : "s"}  ${st.dim(`(${originLabel(s)})`)}`,
+      );
       const width = Math.min(40, Math.max(0, ...s.tools.map((t) => t.name.length)));
       for (const t of s.tools) out.push(`  ${t.name.padEnd(width)}  ${st.dim(firstLine(t.description))}`);
       for (const w of s.warnings ?? []) out.push(`  ${st.yellow("warning:")} ${w}`);

@@ -2,14 +2,20 @@
 import { OrchError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
+import { docsCommand, genCommand, searchCommand } from "./api.ts";
 import { listCommand } from "./list.ts";
+import { runCommand } from "./run.ts";
 
 export const HELP = `orch ${VERSION}: run one Python policy that calls tools from many MCP servers
 
 Usage: orch <command> [options]
 
 Commands:
+  run         run a Python policy (orch run policy.py)
   list        servers and their tools
+  docs        the Python API as documentation
+  search Q    find tools by words
+  gen         write unified_api.py/.pyi for editors (-o DIR)
   help TOPIC  more help (topics: config, or any command)
 
 Global options:
@@ -42,7 +48,11 @@ orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
+  run: runCommand,
   list: listCommand,
+  docs: docsCommand,
+  search: searchCommand,
+  gen: genCommand,
 };
 
 async function help(topic: string | undefined): Promise<number> {

@@ -1,0 +1,81 @@
+/** One policy subprocess: started in its own session, its output pumped live, its whole group killable. */
+import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
+import { rt } from "../runtime/mod.ts";
+
+export interface PolicyProcessOptions {
+  /** Full argv: interpreter (or sandbox wrapper) first. */
+  argv: string[];
+  cwd: string;
+  env: Record<string, string>;
+  onStdout: (chunk: Uint8Array) => void;
+  onStderr: (chunk: Uint8Array) => void;
+}
+
+/** Reads a stream into `sink`; `stop()` cancels it (a daemon that escaped the group may hold the pipe open). */
+function pump(stream: ReadableStream<Uint8Array> | null, sink: (chunk: Uint8Array) => void) {
+  if (!stream) return { done: Promise.resolve(), stop: () => {} };
+  const reader = stream.getReader();
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        sink(value);
+      }
+    } catch {
+      // The pipe broke because the process died; its exit status says how.
+    }
+  })();
+  return { done, stop: () => void reader.cancel().catch(() => {}) };
+}
+
+/** Milliseconds to drain output after the policy exits before the pipes are cut. */
+const DRAIN_MS = 1000;
+
+/** A started policy process. */
+export class PolicyProcess {
+  readonly #child: ChildProcess;
+  /** Resolves once the process has exited AND its output pipes are drained. */
+  readonly done: Promise<ExitStatus>;
+
+  constructor(opts: PolicyProcessOptions) {
+    const [cmd, ...args] = opts.argv;
+    this.#child = rt.spawn({
+      cmd: cmd!,
+      args,
+      cwd: opts.cwd,
+      env: opts.env,
+      stdin: "null",
+      stdout: "pipe",
+      stderr: "pipe",
+      newSession: true,
+    });
+    const out = pump(this.#child.stdout, opts.onStdout);
+    const err = pump(this.#child.stderr, opts.onStderr);
+    this.done = this.#child.exited.then(async (status) => {
+      // A grandchild holding the pipes open must not keep the run alive: kill the group, then drain.
+      this.#child.kill("SIGKILL", true);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cut = new Promise<void>((r) => timer = setTimeout(r, DRAIN_MS));
+      await Promise.race([Promise.all([out.done, err.done]), cut]);
+      clearTimeout(timer);
+      out.stop();
+      err.stop();
+      return status;
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Sends SIGINT to the whole process group (the policy sees KeyboardInterrupt). */
+  interrupt(): void {
+    this.#child.kill("SIGINT", true);
+  }
+
+  /** SIGKILL to the whole process group. */
+  kill(): void {
+    this.#child.kill("SIGKILL", true);
+  }
+}
