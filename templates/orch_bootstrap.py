@@ -1,0 +1,277 @@
+"""orch policy bootstrap: runs one policy script as orch's executor wants it.
+
+    python3 -I orch_bootstrap.py [--check] POLICY_PATH [ARGS...]
+
+This file sits in the run's API directory beside ``orch_runtime.py`` and the
+generated ``unified_api.py``; it puts that directory first on ``sys.path``
+(``-I`` leaves it off), then the policy's own directory, so helper modules
+beside the policy import as usual.
+
+The policy runs as ``__main__`` (``__name__ == "__main__"``, ``__file__``
+its path, ``sys.argv == [POLICY_PATH, *ARGS]``) in a namespace that already
+holds ``from unified_api import *`` (or, without a generated API, the
+runtime's names), so it works with or without that line.
+
+Exit status and stderr:
+
+- success: 0; ``sys.exit(n)``: n, as Python does it.
+- syntax error: ``POLICY:LINE:COL: SyntaxError: message``, then the line
+  and a caret; nothing runs; 1.
+- uncaught exception: a traceback of the policy's own frames only (this
+  file, the runtime and the generated API are left out; a ``ToolError``
+  ends with its readable message); 1.
+- ``PolicyAborted``: its ``[ABORTED] ...`` line; 130.
+- ``KeyboardInterrupt`` (orch sends SIGINT on abort): ``KeyboardInterrupt``; 130.
+- ``--check``: only compiles the policy (syntax check): 0 or 1.
+- bad usage or unreadable policy: 2.
+
+stdout and stderr are line-buffered so output streams live to orch.
+"""
+
+import builtins
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_INTERNAL_MODULES = ("orch_runtime", "unified_api")
+_USAGE = "usage: orch_bootstrap.py [--check] POLICY_PATH [ARGS...]"
+
+_policy_path = None
+_policy_source = None
+
+
+def _line_buffered():
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(line_buffering=True, errors="backslashreplace")
+            except (ValueError, OSError):  # pragma: no cover - closed or odd stream
+                pass
+
+
+def _err(text):
+    try:
+        sys.stderr.write(text if text.endswith("\n") else text + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # stderr gone: nothing more to say
+        pass
+
+
+def _format_syntax_error(e, path):
+    """``path:LINE:COL: SyntaxError: msg``, the offending line and a caret."""
+    name = type(e).__name__
+    msg = e.msg if getattr(e, "msg", None) else str(e)
+    if e.lineno is None:
+        return "%s: %s: %s\n" % (path, name, msg)
+    offset = e.offset if e.offset and e.offset > 0 else 1
+    out = ["%s:%d:%d: %s: %s\n" % (path, e.lineno, offset, name, msg)]
+    text = e.text
+    if text:
+        text = text.rstrip("\r\n")
+        stripped = text.lstrip()
+        indent = len(text) - len(stripped)
+        width = 1
+        end = getattr(e, "end_offset", None)
+        end_line = getattr(e, "end_lineno", None)
+        if end and end_line == e.lineno and end > offset:
+            width = end - offset
+        col = max(0, offset - 1 - indent)
+        width = max(1, min(width, len(stripped) - col))
+        out.append("    %s\n" % stripped)
+        out.append("    %s%s\n" % (" " * col, "^" * width))
+    return "".join(out)
+
+
+def _cache_policy_source():
+    # Tracebacks read source lines through linecache; feed it the policy as
+    # it was run, so lines show even if the policy changed directory or
+    # rewrote its own file.
+    if _policy_source is None:
+        return
+    import linecache
+
+    try:
+        text = _policy_source.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return
+    linecache.cache[_policy_path] = (len(_policy_source), None, text.splitlines(True), _policy_path)
+
+
+def _internal_files():
+    files = {os.path.realpath(os.path.abspath(__file__))}
+    for name in _INTERNAL_MODULES:
+        mod = sys.modules.get(name)
+        f = getattr(mod, "__file__", None)
+        if f:
+            files.add(os.path.realpath(f))
+    return files
+
+
+def format_policy_exception(exc):
+    """The traceback of ``exc`` with only the policy's own frames."""
+    import traceback
+
+    _cache_policy_source()
+    internal = _internal_files()
+    real = {}
+
+    def is_internal(filename):
+        r = real.get(filename)
+        if r is None:
+            r = real[filename] = os.path.realpath(filename) if filename[:1] != "<" else filename
+        return r in internal
+
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    todo, seen = [te], set()
+    while todo:
+        t = todo.pop()
+        if t is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        t.stack = traceback.StackSummary.from_list([f for f in t.stack if not is_internal(f.filename)])
+        todo.extend((t.__cause__, t.__context__))
+        todo.extend(getattr(t, "exceptions", None) or ())
+    lines = []
+    for line in te.format():
+        for mod in _INTERNAL_MODULES:  # "orch_runtime.ToolError: x" reads better as "ToolError: x"
+            if line.startswith(mod + "."):
+                line = line[len(mod) + 1:]
+                break
+        lines.append(line)
+    return "".join(lines)
+
+
+def _is_abort(exc):
+    return any(cls.__name__ == "PolicyAborted" for cls in type(exc).__mro__)
+
+
+def _thread_excepthook(args):
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    if args.exc_value is not None and _is_abort(args.exc_value):
+        _err("%s (in thread %s)" % (args.exc_value, name))
+        return
+    if args.exc_value is None:
+        _err("Exception in thread %s: %s" % (name, args.exc_type.__name__))
+        return
+    _err("Exception in thread %s:\n%s" % (name, format_policy_exception(args.exc_value)))
+
+
+def _namespace(path):
+    """A fresh ``__main__`` module holding ``from unified_api import *``."""
+    import types
+
+    module = types.ModuleType("__main__")
+    ns = module.__dict__
+    ns["__file__"] = os.path.abspath(path)
+    ns["__cached__"] = None
+    ns["__builtins__"] = builtins
+    import orch_runtime
+
+    for name in orch_runtime.__all__:
+        ns[name] = getattr(orch_runtime, name)
+    try:
+        import unified_api
+    except ModuleNotFoundError as e:
+        if e.name != "unified_api":
+            raise
+        return module
+    names = getattr(unified_api, "__all__", None)
+    if names is None:
+        names = [n for n in vars(unified_api) if not n.startswith("_")]
+    for name in names:
+        ns[name] = getattr(unified_api, name)
+    return module
+
+
+def _run(module, code):
+    """Run the policy; return the exit status (SystemExit goes through)."""
+    try:
+        exec(code, module.__dict__)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _err("KeyboardInterrupt")
+        return 130
+    except BaseException as e:
+        if _is_abort(e):
+            text = str(e)
+            _err(text if text.startswith("[ABORTED]") else "[ABORTED] " + text)
+            return 130
+        _err(format_policy_exception(e))
+        return 1
+    return 0
+
+
+def main(argv):
+    global _policy_path, _policy_source
+    args = list(argv[1:])
+    check = False
+    if args and args[0] == "--check":
+        check = True
+        args.pop(0)
+    if args and args[0] == "--":
+        args.pop(0)
+    if not args:
+        _err(_USAGE)
+        return 2
+    path, policy_args = args[0], args[1:]
+    _line_buffered()
+
+    try:
+        with open(path, "rb") as f:
+            source = f.read()
+    except OSError as e:
+        _err("orch: cannot read policy %s: %s" % (path, e.strerror or e))
+        return 2
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        _err(_format_syntax_error(e, path))
+        return 1
+    except ValueError as e:  # e.g. a NUL byte, before Python 3.12
+        _err("%s: SyntaxError: %s" % (path, e))
+        return 1
+    if check:
+        return 0
+
+    _policy_path, _policy_source = path, source
+    import signal
+    import threading
+
+    # orch aborts a run with SIGINT: make sure it raises KeyboardInterrupt
+    # even if our parent left SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    threading.excepthook = _thread_excepthook
+
+    if not sys.path or sys.path[0] != _HERE:
+        sys.path.insert(0, _HERE)
+    policy_dir = os.path.dirname(os.path.abspath(path))
+    if policy_dir not in sys.path:
+        sys.path.insert(1, policy_dir)
+    try:
+        module = _namespace(path)
+    except KeyboardInterrupt:
+        _err("KeyboardInterrupt")
+        return 130
+    except Exception:
+        import traceback
+
+        _err("orch: the generated API could not be imported (regenerate it with `orch gen`):\n"
+             + traceback.format_exc())
+        return 1
+    sys.argv = [path] + policy_args
+    sys.modules["orch_bootstrap"] = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    return _run(module, code)
+
+
+if __name__ == "__main__":
+    try:
+        status = main(sys.argv)
+    except KeyboardInterrupt:  # a SIGINT between the policy's end and here
+        _err("KeyboardInterrupt")
+        status = 130
+    sys.exit(status)
