@@ -1,14 +1,11 @@
 /** `orch run policy.py`: runs a policy from a shell with live output and the policy's exit code. */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
-import { materializeApi } from "../executor/api_dir.ts";
-import { Executor } from "../executor/run.ts";
-import { IpcHost } from "../ipc/host.ts";
+import { Session } from "../session.ts";
 import { rt } from "../runtime/mod.ts";
-import { loadCatalog, withContext } from "./context.ts";
+import { withContext } from "./context.ts";
 
 export const RUN_HELP = `Usage: orch run [options] POLICY.py [-- ARGS...]
        orch run [options] -            (policy on stdin)
@@ -84,25 +81,17 @@ export async function runCommand(argv: string[]): Promise<number> {
     const out = orderedWriter(1);
     const err = orderedWriter(2);
     const say = (s: string) => err.write(new TextEncoder().encode(`orch: ${s}\n`));
-    const catalog = await loadCatalog(ctx, { refresh: values.refresh });
+    const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
+    const catalog = await session.catalog({ refresh: values.refresh });
     for (const s of catalog.servers) {
       if (s.status === "failed") say(`warning: server ${s.server} failed: ${s.error}`);
     }
-    const api = materializeApi(catalog, join(ctx.cacheDir, "api"), ctx.config.path);
+    const api = session.api(catalog);
     for (const w of api.warnings) say(`warning: ${w}`);
     if (values.verbose) {
       say(`config ${ctx.config.path}`);
       say(`api ${api.dir}`);
     }
-    const host = new IpcHost({ source: ctx.source, catalog: () => catalog });
-    const executor = new Executor({
-      config: ctx.config,
-      source: ctx.source,
-      host,
-      apiDir: api.dir,
-      bootstrap: api.bootstrap,
-      runsDir: join(ctx.cacheDir, "runs"),
-    });
     const ac = new AbortController();
     let interrupts = 0;
     const onInterrupt = () => {
@@ -115,7 +104,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       rt.onSignal("SIGHUP", () => ac.abort("terminal closed (SIGHUP)")),
     ];
     try {
-      const result = await executor.run({
+      const result = await session.run({
         code,
         path: file === "-" ? undefined : file,
         args,
@@ -134,7 +123,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       return result.returncode;
     } finally {
       for (const off of offs) off();
-      await host.close();
+      await session.host.close();
     }
   }, { ownSignals: true });
 }

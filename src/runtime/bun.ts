@@ -56,6 +56,7 @@ function serve(
   fetch: (req: Request) => Response | Promise<Response>,
 ): Promise<Served> {
   if (opts.unixPath) {
+    // Bun applies no idle timeout to Unix sockets (its types forbid one): long tool calls are safe.
     const server = Bun.serve({ unix: opts.unixPath, fetch });
     return Promise.resolve({ address: `unix:${opts.unixPath}`, close: () => server.stop(true) });
   }
