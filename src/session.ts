@@ -10,6 +10,7 @@ import type { Catalog } from "./catalog/types.ts";
 import type { Config } from "./config/schema.ts";
 import { type ApiDir, materializeApi } from "./executor/api_dir.ts";
 import { Executor, type RunRequest, type RunResult } from "./executor/run.ts";
+import { staticHooks } from "./introspect/mod.ts";
 import { IpcHost } from "./ipc/host.ts";
 import type { ToolSource } from "./sources/types.ts";
 
@@ -40,17 +41,20 @@ export class Session {
 
   /** The catalog, discovered (or read from the cache) on first use. */
   catalog(opts: { refresh?: boolean; servers?: string[] } = {}): Promise<Catalog> {
+    const hooks = staticHooks(this.config, this.cacheDir);
     if (opts.servers) {
-      return discover(this.config, this.source, { cache: this.cache, refresh: opts.refresh, servers: opts.servers });
+      return discover(this.config, this.source, { ...hooks, cache: this.cache, ...opts });
     }
     if (this.#catalog && !opts.refresh) return Promise.resolve(this.#catalog);
     if (this.#loading && !opts.refresh) return this.#loading;
-    const loading = discover(this.config, this.source, { cache: this.cache, refresh: opts.refresh }).then((c) => {
-      // Replaced, never mutated: the shim indexes catalogs by identity.
-      this.#catalog = c;
-      this.#api = undefined;
-      return c;
-    });
+    const loading = discover(this.config, this.source, { ...hooks, cache: this.cache, refresh: opts.refresh }).then(
+      (c) => {
+        // Replaced, never mutated: the shim indexes catalogs by identity.
+        this.#catalog = c;
+        this.#api = undefined;
+        return c;
+      },
+    );
     this.#loading = loading;
     loading.finally(() => {
       if (this.#loading === loading) this.#loading = undefined;

@@ -6,6 +6,7 @@ import { CatalogCache } from "../catalog/cache.ts";
 import type { Catalog } from "../catalog/types.ts";
 import { findConfig, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
+import { staticHooks } from "../introspect/mod.ts";
 import { rt } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
@@ -43,7 +44,12 @@ export function openContext(explicit: string | undefined): Context {
 
 /** Discovers the catalog for a context. */
 export function loadCatalog(ctx: Context, opts: { refresh?: boolean; servers?: string[] } = {}): Promise<Catalog> {
-  return discover(ctx.config, ctx.source, { cache: ctx.cache, refresh: opts.refresh, servers: opts.servers });
+  return discover(ctx.config, ctx.source, {
+    ...staticHooks(ctx.config, ctx.cacheDir),
+    cache: ctx.cache,
+    refresh: opts.refresh,
+    servers: opts.servers,
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { OrchError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { docsCommand, genCommand, searchCommand } from "./api.ts";
+import { introspectCommand } from "./introspect.ts";
 import { listCommand } from "./list.ts";
 import { runCommand } from "./run.ts";
 
@@ -16,6 +17,7 @@ Commands:
   docs        the Python API as documentation
   search Q    find tools by words
   gen         write unified_api.py/.pyi for editors (-o DIR)
+  introspect  read a Python FastMCP server's tools from its source
   help TOPIC  more help (topics: config, or any command)
 
 Global options:
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, Command> = {
   docs: docsCommand,
   search: searchCommand,
   gen: genCommand,
+  introspect: introspectCommand,
 };
 
 async function help(topic: string | undefined): Promise<number> {
