@@ -1,0 +1,1 @@
+everything__echo(message="x")

@@ -1,0 +1,49 @@
+"""The floor: newline-delimited JSON-RPC straight to an MCP server over stdio, no orch.
+
+Usage: python3 raw_floor.py MODE N WARM -- COMMAND...
+MODE "calls": warm up, then time N echo calls one by one; prints JSON with per-call microseconds.
+MODE "once": start, initialize, one call, exit (the whole process is timed from outside).
+"""
+import json
+import subprocess
+import sys
+import time
+
+
+def main():
+    mode, n, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    cmd = sys.argv[sys.argv.index("--") + 1:]
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    ids = iter(range(1, 1 << 30))
+
+    def request(method, params):
+        rid = next(ids)
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method, "params": params}).encode() + b"\n")
+        proc.stdin.flush()
+        while True:
+            msg = json.loads(proc.stdout.readline())
+            if msg.get("id") == rid:
+                return msg
+
+    request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "floor", "version": "1"}})
+    proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
+    proc.stdin.flush()
+    echo = {"name": "echo", "arguments": {"message": "hi"}}
+    if mode == "once":
+        request("tools/call", echo)
+    else:
+        for _ in range(warm):
+            request("tools/call", echo)
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            request("tools/call", echo)
+            times.append((time.perf_counter() - t0) * 1e6)
+        times.sort()
+        print(json.dumps({"median_us": times[len(times) // 2], "p90_us": times[int(len(times) * 0.9)]}))
+    proc.stdin.close()
+    proc.terminate()
+    proc.wait()
+
+
+main()
