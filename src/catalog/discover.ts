@@ -46,7 +46,7 @@ async function fromServer(
     const timer = setTimeout(() => ac.abort(), timeoutMs + 1000);
     try {
       const tools = await source.listTools(server, ac.signal);
-      return done({ status: "ok", origin: "mcp", tools });
+      return done({ status: "ok", origin: source.origin ?? "mcp", tools });
     } catch (err) {
       liveError = ac.signal.aborted
         ? new UpstreamError(server, `${server}: no answer within ${timeoutMs / 1000} s`)
@@ -58,14 +58,14 @@ async function fromServer(
   if (mode !== "mcp" && opts.staticIntrospect && (mode === "static" || entry.type === "stdio")) {
     try {
       const res = await opts.staticIntrospect(server, entry);
+      // A fallback that finds nothing explains less than the live failure does.
+      if (liveError && !res.tools.length) throw liveError;
       const warnings = [...res.warnings];
       if (liveError) warnings.unshift(`live tools/list failed (${errorText(liveError)}); tools read from source`);
       return done({ status: "ok", origin: "static", tools: res.tools, warnings });
     } catch (err) {
+      // With a live error at hand keep it: it is the one a person can act on; static was the fallback.
       if (!liveError) liveError = err;
-      else if (mode === "auto") {
-        // Keep the live error: it is the one a person can act on; static is the fallback.
-      }
     }
   }
   const e = liveError instanceof UpstreamError ? liveError : undefined;

@@ -13,6 +13,8 @@ export interface CallOptions {
 }
 
 export interface ToolSource {
+  /** Where its tool lists come from, as the catalog records it; default `mcp`. */
+  readonly origin?: "mcp" | "client-ipc";
   /** Server names this source serves, in config order. */
   serverNames(): string[];
   /** Lists one server's tools, starting or connecting to it if needed. Throws UpstreamError. */

@@ -139,7 +139,7 @@ export class UpstreamPool implements ToolSource {
         await client.connect(stdio, { timeout: timeoutMs, signal });
       } catch (err) {
         // A write may fail (EPIPE) a moment before the exit is seen: give the exit a chance to land.
-        const exitedEarly = await stdio.waitExit(300);
+        const exitedEarly = !stdio.closing && await stdio.waitExit(300) && !stdio.closing;
         if (!exitedEarly) await stdio.close(200).catch(() => {});
         const text = errorText(err);
         const reason = exitedEarly
