@@ -766,7 +766,8 @@ def _answer(status, body, server, tool):
         denied = ToolDenied(server, tool, error)
         denied.status = status
         raise denied
-    if payload.get("isError") or (status == 200 and server is not None):
+    # A server that crashed, hung or went away (502 "upstream") failed the call as surely as a tool error.
+    if payload.get("isError") or payload.get("upstream") or (status == 200 and server is not None):
         raise ToolError(server, tool, error, payload.get("content"))
     what = _what(server, tool)
     if server is not None and what not in error:

@@ -226,7 +226,9 @@ export class UpstreamPool implements ToolSource {
       if (!conn.closed && /^MCP error/.test(text)) {
         return { content: [{ type: "text", text }], isError: true };
       }
-      throw new UpstreamError(server, `${server}.${tool} failed: ${text}${describeExit(conn.stdio)}`, { cause: err });
+      if (conn.stdio) await conn.stdio.waitExit(300);
+      const why = conn.closed || conn.stdio?.exitStatus ? "the server went away during the call" : text;
+      throw new UpstreamError(server, `${server}: ${why}${describeExit(conn.stdio)}`, { cause: err });
     }
   }
 

@@ -220,6 +220,14 @@ class ErrorTest(ShimTestCase):
             rt.call_tool("demo", "error500")
         self.assertEqual(cm.exception.status, 500)
 
+    def test_a_crashed_server_raises_tool_error_naming_it(self):
+        self.shim.handler = lambda s, t, a: (502, {"success": False, "error": "demo: the process exited", "upstream": True})
+        with self.assertRaises(rt.ToolError) as cm:
+            rt.call_tool("demo", "crash")
+        self.shim.handler = None
+        self.assertEqual((cm.exception.server, cm.exception.tool), ("demo", "crash"))
+        self.assertEqual(str(cm.exception), "demo.crash failed: demo: the process exited")
+
     def test_non_json_answer_raises_orch_error(self):
         with self.assertRaisesRegex(rt.OrchError, r"demo\.html502: orch answered HTTP 502 with a body that is not JSON"):
             rt.call_tool("demo", "html502")
