@@ -49,6 +49,11 @@ export class StdioTransport implements Transport {
     return this.#exit;
   }
 
+  /** Resolves when the process has ended (at once when it never started). */
+  get exited(): Promise<void> {
+    return this.#child ? this.#child.exited.then(() => {}) : Promise.resolve();
+  }
+
   /** Waits up to `ms` for the process to end; true when it has. */
   async waitExit(ms: number): Promise<boolean> {
     if (!this.#child) return false;

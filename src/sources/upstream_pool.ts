@@ -57,6 +57,8 @@ function describeExit(stdio: StdioTransport | undefined): string {
 export class UpstreamPool implements ToolSource {
   onToolsChanged?: (server: string) => void;
   readonly #servers = new Map<string, ServerState>();
+  /** Every stdio process started, connected or still starting, so close() never waits for a slow start. */
+  readonly #processes = new Set<StdioTransport>();
   #closed = false;
 
   constructor(readonly config: Config, readonly opts: UpstreamPoolOptions = {}) {
@@ -135,6 +137,8 @@ export class UpstreamPool implements ToolSource {
         logFile: this.logFile(server),
         label: server,
       });
+      this.#processes.add(stdio);
+      void stdio.exited.then(() => this.#processes.delete(stdio));
       try {
         await client.connect(stdio, { timeout: timeoutMs, signal });
       } catch (err) {
@@ -235,16 +239,19 @@ export class UpstreamPool implements ToolSource {
   /** Stops every server this pool started; waits until their processes are gone. */
   async close(): Promise<void> {
     this.#closed = true;
-    const closing: Promise<unknown>[] = [];
+    const closing: Promise<unknown>[] = [...this.#processes].map((p) => p.close().catch(() => {}));
     for (const state of this.#servers.values()) {
       const conn = state.conn;
       state.conn = undefined;
       if (!conn) continue;
       closing.push(
-        conn.then(async (c) => {
-          if (c.stdio) await c.stdio.close();
-          else await c.client.close();
-        }).catch(() => {}),
+        // A remote session still connecting holds no process: give it a moment, not its whole timeout.
+        Promise.race([
+          conn.then(async (c) => {
+            if (!c.stdio) await c.client.close();
+          }),
+          new Promise((r) => setTimeout(r, 1000)),
+        ]).catch(() => {}),
       );
     }
     await Promise.all(closing);

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import {
+  BIN,
   FIXTURE_SERVERS,
   newTag,
   npmServer,
+  processesWithTag,
   pyServer,
   PYTHON_SERVERS,
   runOrch,
@@ -137,5 +142,56 @@ Deno.test("orch list talks Streamable HTTP to server-everything", async () => {
   } finally {
     child.kill("SIGTERM");
   }
+  assert.deepEqual(await survivors(tag), []);
+});
+
+Deno.test("SIGTERM to orch while servers start leaves no server process behind", async () => {
+  const dir = tempDir();
+  const tag = newTag();
+  const config = writeConfig(dir, {
+    mcpServers: {
+      hangs: pyServer(join(FIXTURE_SERVERS, "hang_init.py"), tag),
+      wrapped: {
+        command: "bash",
+        args: ["-c", `python3 ${join(FIXTURE_SERVERS, "hang_init.py")}`],
+        env: { ORCH_TEST_TAG: tag },
+      },
+      memory: npmServer("memory", [], tag),
+    },
+  });
+  let pid = 0;
+  const started = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (processesWithTag(tag).length >= 3) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 50);
+  });
+  const run = runOrch(["list", "-c", config], { onStart: (p) => pid = p });
+  await started;
+  process.kill(pid, "SIGTERM");
+  const r = await run;
+  assert.equal(r.code, 143);
+  assert.deepEqual(await survivors(tag), []);
+});
+
+Deno.test("the binary works copied alone into an empty folder", { ignore: !BIN }, async () => {
+  const dir = tempDir();
+  const copy = join(dir, "orch");
+  copyFileSync(BIN!, copy);
+  chmodSync(copy, 0o755);
+  const tag = newTag();
+  const config = writeConfig(dir, {
+    mcpServers: { "ros-mcp-server": pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag) },
+  });
+  writeFileSync(join(dir, "p.py"), "print(ros_mcp_server__get_robot_state()['success'])\n");
+  const env = { ...process.env, ORCH_CACHE_DIR: join(dir, "cache"), ROBOT_SIM_DIR: dir };
+  const version = spawnSync(copy, ["--version"], { cwd: dir, env, encoding: "utf8" });
+  assert.equal(version.status, 0, version.stderr);
+  const run = spawnSync(copy, ["run", "p.py"], { cwd: dir, env, encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, "True\n");
+  assert.equal(config, join(dir, "mcp_servers_config.json"));
   assert.deepEqual(await survivors(tag), []);
 });
