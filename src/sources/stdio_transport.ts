@@ -64,11 +64,6 @@ export class StdioTransport implements Transport {
     return this.#exit !== undefined;
   }
 
-  /** True once close() was called: an exit after that is not a crash. */
-  get closing(): boolean {
-    return this.#closing;
-  }
-
   get pid(): number | undefined {
     return this.#child?.pid;
   }

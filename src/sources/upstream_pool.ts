@@ -142,16 +142,17 @@ export class UpstreamPool implements ToolSource {
       try {
         await client.connect(stdio, { timeout: timeoutMs, signal });
       } catch (err) {
-        // A write may fail (EPIPE) a moment before the exit is seen: give the exit a chance to land.
-        const exitedEarly = !stdio.closing && await stdio.waitExit(300) && !stdio.closing;
-        if (!exitedEarly) await stdio.close(200).catch(() => {});
         const text = errorText(err);
-        const reason = exitedEarly
-          ? "exited before answering initialize"
-          : /timed out|timeout/i.test(text)
+        const timedOut = /timed out|timeout/i.test(text);
+        // A write may fail (EPIPE) a moment before the exit is seen: give the exit a chance to land.
+        const exited = !timedOut && await stdio.waitExit(500);
+        await stdio.close(200).catch(() => {});
+        const reason = timedOut
           ? `did not answer initialize within ${timeoutMs / 1000} s`
+          : exited
+          ? "exited before answering initialize"
           : text;
-        const exit = exitedEarly ? describeExit(stdio) : "";
+        const exit = exited ? describeExit(stdio) : "";
         throw new UpstreamError(server, `${server}: ${reason}${exit}`, {
           cause: err,
           stderrTail: stdio.stderrTail,

@@ -185,13 +185,13 @@ Deno.test("the binary works copied alone into an empty folder", { ignore: !BIN }
   const config = writeConfig(dir, {
     mcpServers: { "ros-mcp-server": pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag) },
   });
-  writeFileSync(join(dir, "p.py"), "print(ros_mcp_server__get_robot_state()['success'])\n");
+  writeFileSync(join(dir, "p.py"), "print(ros_mcp_server__get_robot_state()['mode'])\n");
   const env = { ...process.env, ORCH_CACHE_DIR: join(dir, "cache"), ROBOT_SIM_DIR: dir };
   const version = spawnSync(copy, ["--version"], { cwd: dir, env, encoding: "utf8" });
   assert.equal(version.status, 0, version.stderr);
   const run = spawnSync(copy, ["run", "p.py"], { cwd: dir, env, encoding: "utf8" });
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout, "True\n");
+  assert.equal(run.stdout, "sim\n");
   assert.equal(config, join(dir, "mcp_servers_config.json"));
   assert.deepEqual(await survivors(tag), []);
 });
