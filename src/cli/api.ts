@@ -1,6 +1,7 @@
 /** `orch gen`, `orch docs`, `orch search`: the generated Python API for editors, people and agents. */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { ASSETS } from "../assets.ts";
 import { searchTools } from "../catalog/search.ts";
@@ -40,10 +41,13 @@ export async function genCommand(argv: string[]): Promise<number> {
   const dir = resolve(values.out ?? "generated");
   return await withContext(values.config, async (ctx) => {
     const catalog = await loadCatalog(ctx, { refresh: values.refresh });
+    // Paths in the header are relative to where gen ran, so a committed file does not name one machine's folders.
+    const rel = relative(process.cwd(), ctx.config.path);
+    const shown = rel.startsWith("..") || isAbsolute(rel) ? ctx.config.path : rel;
     const api = generateApi(catalog, {
       version: VERSION,
-      configPath: ctx.config.path,
-      regenerateCommand: `orch gen --config ${ctx.config.path} -o ${values.out ?? "generated"}`,
+      configPath: shown,
+      regenerateCommand: `orch gen --config ${shown} -o ${values.out ?? "generated"}`,
     });
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "unified_api.py"), api.py);
