@@ -30,6 +30,24 @@ export class UpstreamError extends OrchError {
   readonly stderrTail: string | undefined;
 }
 
+/** A call the MCP client refused (hybrid mode: tool disabled, or its call budget spent); policies get ToolDenied. */
+export class UpstreamDeniedError extends OrchError {
+  constructor(readonly server: string, readonly tool: string, readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** The MCP client answered that the user aborted (hybrid mode): the whole run must end. */
+export class UpstreamAbortedError extends OrchError {
+  /** The client's words without the `[ABORTED]` prefix. */
+  readonly reason: string;
+  constructor(readonly server: string, text: string) {
+    const reason = text.replace(/^\[ABORTED\]\s*/, "") || "aborted";
+    super(`[ABORTED] ${reason}`);
+    this.reason = reason;
+  }
+}
+
 /** A tool the catalog does not know. */
 export class UnknownToolError extends OrchError {
   constructor(

@@ -18,6 +18,8 @@ export interface SessionOptions {
   config: Config;
   source: ToolSource;
   cacheDir: string;
+  /** Keep tool lists in the on-disk cache (default true; hybrid mode asks the client every time). */
+  useCache?: boolean;
 }
 
 /** Catalog, API and runs for one config. */
@@ -30,24 +32,27 @@ export class Session {
   #catalog: Catalog | undefined;
   #api: ApiDir | undefined;
   #loading: Promise<Catalog> | undefined;
+  readonly #useCache: boolean;
 
   constructor(opts: SessionOptions) {
     this.config = opts.config;
     this.source = opts.source;
     this.cacheDir = opts.cacheDir;
     this.cache = new CatalogCache(join(opts.cacheDir, "catalog"));
+    this.#useCache = opts.useCache ?? true;
     this.host = new IpcHost({ source: this.source, catalog: () => this.#catalog });
   }
 
   /** The catalog, discovered (or read from the cache) on first use. */
   catalog(opts: { refresh?: boolean; servers?: string[] } = {}): Promise<Catalog> {
     const hooks = staticHooks(this.config, this.cacheDir);
+    const cache = this.#useCache ? this.cache : undefined;
     if (opts.servers) {
-      return discover(this.config, this.source, { ...hooks, cache: this.cache, ...opts });
+      return discover(this.config, this.source, { ...hooks, cache, ...opts });
     }
     if (this.#catalog && !opts.refresh) return Promise.resolve(this.#catalog);
     if (this.#loading && !opts.refresh) return this.#loading;
-    const loading = discover(this.config, this.source, { ...hooks, cache: this.cache, refresh: opts.refresh }).then(
+    const loading = discover(this.config, this.source, { ...hooks, cache, refresh: opts.refresh }).then(
       (c) => {
         // Replaced, never mutated: the shim indexes catalogs by identity.
         this.#catalog = c;

@@ -6,6 +6,7 @@ import { docsCommand, genCommand, searchCommand } from "./api.ts";
 import { introspectCommand } from "./introspect.ts";
 import { listCommand } from "./list.ts";
 import { runCommand } from "./run.ts";
+import { serveCommand } from "./serve.ts";
 
 export const HELP = `orch ${VERSION}: run one Python policy that calls tools from many MCP servers
 
@@ -13,6 +14,7 @@ Usage: orch <command> [options]
 
 Commands:
   run         run a Python policy (orch run policy.py)
+  serve       be an MCP server (stdio, or --http HOST:PORT); "orch" alone with stdin not a terminal
   list        servers and their tools
   docs        the Python API as documentation
   search Q    find tools by words
@@ -51,6 +53,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  serve: serveCommand,
   list: listCommand,
   docs: docsCommand,
   search: searchCommand,
@@ -80,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   try {
     if (first === undefined) {
+      // An MCP client starts "orch" with pipes: serve it. A person at a terminal gets help.
+      if (!rt.isatty(0)) return await serveCommand([]);
       await rt.write(2, HELP + "\n");
       return 2;
     }

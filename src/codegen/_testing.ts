@@ -2,14 +2,13 @@
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import type { Catalog, ToolInfo } from "../catalog/types.ts";
 import { cleanText } from "./literals.ts";
 import { toolParams, wantsUnwrap } from "./params.ts";
 import { generateApi, type GeneratedApi } from "./generate.ts";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+const root = resolve(import.meta.dirname!, "..", "..");
 export const FIXTURES: string = join(root, "tests/fixtures/codegen");
 export const RUNTIME_PY: string = join(root, "templates/orch_runtime.py");
 

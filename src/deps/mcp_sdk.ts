@@ -7,6 +7,8 @@
 export { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp.d.ts"
 export { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+// @ts-types="@modelcontextprotocol/sdk/client/stdio.d.ts"
+export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse.d.ts"
 export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport.d.ts"
@@ -21,12 +23,18 @@ export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/types.d.ts"
 export {
+  CallToolRequestSchema,
   type CallToolResult,
   CallToolResultSchema,
   ErrorCode,
+  isInitializeRequest,
   type JSONRPCMessage,
   JSONRPCMessageSchema,
+  ListToolsRequestSchema,
+  LoggingMessageNotificationSchema,
   McpError,
+  ProgressNotificationSchema,
+  type ServerNotification,
   type Tool,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Catalog } from "../catalog/types.ts";
-import { errorText, UpstreamError } from "../errors.ts";
+import { errorText, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
@@ -127,6 +127,8 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
       const result = await scope.call(server, tool, args, (signal) => source.callTool(server, tool, args, { signal }));
       return json(toolResultBody(result));
     } catch (err) {
+      // The MCP client's user aborted (hybrid mode): the whole run ends, not only this call.
+      if (err instanceof UpstreamAbortedError) scope.abort(`the MCP client aborted: ${err.reason}`);
       return callFailure(err, server, tool);
     }
   }
@@ -187,7 +189,10 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
 /** The answer for a call that did not produce a tool result. */
 function callFailure(err: unknown, server: string, tool: string): Response {
   if (err instanceof CallDeniedError) return fail(403, err.reason, { denied: true });
-  if (err instanceof RunAbortedError) return fail(409, err.message, { aborted: true });
+  if (err instanceof UpstreamDeniedError) return fail(403, err.reason, { denied: true });
+  if (err instanceof RunAbortedError || err instanceof UpstreamAbortedError) {
+    return fail(409, err.message, { aborted: true });
+  }
   if (err instanceof UpstreamError) {
     const prefix = `${err.server}: `;
     return fail(502, err.message.startsWith(prefix) ? err.message : prefix + err.message, { upstream: true });

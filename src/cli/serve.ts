@@ -1,0 +1,176 @@
+/** `orch serve`: orch as an MCP server over stdio (default) or Streamable HTTP, standalone or hybrid. */
+import { join } from "node:path";
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { findConfig, loadConfig } from "../config/load.ts";
+import { type Config, OrchestratorSchema } from "../config/schema.ts";
+import { ConfigError, errorText, UsageError } from "../errors.ts";
+import { createHttpApp } from "../mcp_server/http.ts";
+import { createMcpServer } from "../mcp_server/server.ts";
+import { type Expose, OrchService } from "../mcp_server/service.ts";
+import { StdioServerTransport } from "../mcp_server/stdio.ts";
+import { rt } from "../runtime/mod.ts";
+import { Session } from "../session.ts";
+import { ClientIpc } from "../sources/client_ipc.ts";
+import type { ToolSource } from "../sources/types.ts";
+import { UpstreamPool } from "../sources/upstream_pool.ts";
+import { cacheDirFor, openConfig } from "./context.ts";
+
+export const SERVE_HELP = `Usage: orch serve [options]
+
+Serves orch as an MCP server: tools execute_composed_code, search_tools,
+get_api_documentation, list_available_tools and refresh_tools. Register it in
+mcp_config.json or Claude Desktop as {"command": "orch", "args": ["serve"]}.
+"orch" with no command and stdin not a terminal does the same.
+
+Options:
+  -c, --config FILE        config file (default: see "orch help config")
+      --http HOST:PORT     serve Streamable HTTP at http://HOST:PORT/mcp instead
+                           of stdio (HOST defaults to 127.0.0.1; PORT 0 = any)
+      --expose MODE        code (default): orch's tools; direct: every server's
+                           tools as server__tool; both: the two together
+      --refresh            re-discover tools instead of using the cache
+  -h, --help               this help
+
+HTTP needs "Authorization: Bearer TOKEN" on every request: TOKEN is
+$ORCH_HTTP_TOKEN, or one orch generates and prints to stderr.
+
+Hybrid mode: with $MCP_CLIENT_IPC_URL set (by an MCP client that offers its
+own server connections), orch starts no server: it lists and calls tools
+through the client; the config file is then optional. Run outputs go to
+$MCP_CLIENT_OUTPUT_DIR when set. $ORCH_CLIENT_IPC_WAIT: seconds to wait for
+the client's IPC at start (default 15).`;
+
+const EXPOSE = ["code", "direct", "both"] as const;
+
+/** Parses `HOST:PORT`, `:PORT`, `PORT` or `[v6]:PORT`. */
+export function parseHttpAddress(text: string): { hostname: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(text.trim());
+  const port = Number(m?.[2]);
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--http wants HOST:PORT (e.g. 127.0.0.1:8765), not "${text}"`);
+  }
+  const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+  return { hostname: host || "127.0.0.1", port };
+}
+
+/** The config in hybrid mode: the file when there is one, else defaults (the client names the servers). */
+function hybridConfig(explicit: string | undefined): Config {
+  let base: Config | undefined;
+  try {
+    base = loadConfig(findConfig({ explicit, env: rt.env, cwd: process.cwd(), platform: process.platform }), {
+      env: rt.env,
+      selfPath: rt.isCompiled() ? rt.execPath() : undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || explicit || rt.env("ORCH_CONFIG") || !/^No config found/.test(err.message)) {
+      throw err;
+    }
+  }
+  return {
+    path: base?.path ?? "(no config file: hybrid mode)",
+    baseDir: base?.baseDir ?? process.cwd(),
+    // Filled from the client's GET /list_tools; the file's servers are not started in hybrid mode.
+    servers: new Map(),
+    skipped: base?.skipped ?? [],
+    orchestrator: base?.orchestrator ?? OrchestratorSchema.parse({}),
+    warnings: base?.warnings ?? [],
+  };
+}
+
+function say(line: string): void {
+  void rt.write(2, `orch: ${line}\n`).catch(() => {});
+}
+
+/** Resolves on the first of SIGINT, SIGTERM or SIGHUP. */
+function untilSignal(): { done: Promise<string>; off: () => void } {
+  let offs: (() => void)[] = [];
+  const done = new Promise<string>((resolve) => {
+    offs = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => rt.onSignal(s, () => resolve(s)));
+  });
+  return { done, off: () => offs.forEach((off) => off()) };
+}
+
+/** Runs `orch serve`; returns the exit code once the client disconnects or a signal arrives. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string", short: "c" },
+      http: { type: "string" },
+      expose: { type: "string" },
+      refresh: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    await rt.write(1, SERVE_HELP + "\n");
+    return 0;
+  }
+  const expose = (values.expose ?? "code") as Expose;
+  if (!EXPOSE.includes(expose)) throw new UsageError(`--expose must be code, direct or both, not "${values.expose}"`);
+  const http = values.http === undefined ? undefined : parseHttpAddress(values.http);
+  if (!http) {
+    // stdout is the MCP channel: anything a library logs goes to stderr instead.
+    console.log = console.info = console.debug = console.error;
+  }
+
+  const ipcUrl = rt.env("MCP_CLIENT_IPC_URL");
+  const config = ipcUrl ? hybridConfig(values.config) : openConfig(values.config);
+  for (const w of config.warnings) say(`warning: ${w}`);
+  const cacheDir = cacheDirFor(config);
+  const waitS = Number(rt.env("ORCH_CLIENT_IPC_WAIT") ?? 15);
+  const ipc = ipcUrl
+    ? new ClientIpc({ url: ipcUrl, connectWaitMs: (Number.isFinite(waitS) && waitS >= 0 ? waitS : 15) * 1000 })
+    : undefined;
+  const source: ToolSource = ipc ?? new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
+  const session = new Session({ config, source, cacheDir, useCache: !ipc });
+  const service = new OrchService(session, { ipc, expose, log: say });
+  source.onToolsChanged = (server) => service.toolsChanged(server);
+
+  const signals = untilSignal();
+  let stop: Promise<string>;
+  let closeFace: () => Promise<void>;
+  if (http) {
+    const token = rt.env("ORCH_HTTP_TOKEN") || generatedToken();
+    const face = createHttpApp({ service, token, hostname: http.hostname });
+    const served = await rt.serve({ hostname: http.hostname, port: http.port }, face.app.fetch);
+    say(`serving MCP (Streamable HTTP) at ${served.address}/mcp`);
+    if (!rt.env("ORCH_HTTP_TOKEN")) say(`bearer token (set ORCH_HTTP_TOKEN to choose it): ${token}`);
+    stop = signals.done;
+    closeFace = async () => {
+      await face.close();
+      await served.close();
+    };
+  } else {
+    const transport = new StdioServerTransport();
+    const server = createMcpServer(service);
+    server.onerror = (err) => say(`MCP: ${errorText(err)}`);
+    const closed = new Promise<string>((resolve) => {
+      const previous = server.onclose;
+      server.onclose = () => {
+        previous?.();
+        resolve("stdin closed");
+      };
+    });
+    await server.connect(transport);
+    stop = Promise.race([signals.done, closed]);
+    closeFace = () => server.close();
+  }
+  if (ipc) say(`hybrid mode: tools come from the MCP client at ${ipcUrl}`);
+
+  // Warm up: discovery (or the client's list) is ready by the time the agent asks.
+  const warm = values.refresh ? service.refresh() : service.catalog();
+  warm.catch((err) => say(`tool discovery failed: ${errorText(err)}`));
+
+  const why = await stop;
+  signals.off();
+  await service.close();
+  await closeFace().catch(() => {});
+  return why === "SIGINT" ? 130 : why === "SIGTERM" ? 143 : why === "SIGHUP" ? 129 : 0;
+}
+
+function generatedToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

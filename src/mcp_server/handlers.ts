@@ -1,0 +1,174 @@
+/** orch's own tools: what each does with the service, and the exact result shapes the seed promised. */
+import { searchTools } from "../catalog/search.ts";
+import { type Catalog, toolCount } from "../catalog/types.ts";
+import { renderFunction } from "../codegen/function.ts";
+import { pythonSignature, renderDocs } from "../codegen/mod.ts";
+import { assignFunctionNames } from "../codegen/names.ts";
+import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
+import { errorText } from "../errors.ts";
+import { ProgressLines } from "./progress.ts";
+import type { OrchService } from "./service.ts";
+import { describeArgsError, DocsArgs, ExecuteArgs, NoArgs, SearchArgs } from "./tools.ts";
+
+/** What the SDK hands a tools/call handler, as far as orch uses it. */
+export interface CallExtra {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (notification: ServerNotification) => Promise<void>;
+}
+
+/** A result as structuredContent and as the same JSON in a text item. */
+export function jsonResult(value: Record<string, unknown>, isError = false): CallToolResult {
+  return {
+    content: [{ type: "text", text: JSON.stringify(value) }],
+    structuredContent: value,
+    ...(isError ? { isError: true } : {}),
+  };
+}
+
+/** A plain-text result. */
+export function textResult(text: string, isError = false): CallToolResult {
+  return { content: [{ type: "text", text }], ...(isError ? { isError: true } : {}) };
+}
+
+function firstLine(text: string | undefined): string {
+  const line = (text ?? "").trim().split("\n")[0] ?? "";
+  return line.length > 200 ? line.slice(0, 197) + "..." : line;
+}
+
+/** Python names for every tool of the catalog, keyed by server and tool. */
+function namesOf(catalog: Catalog): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const t of assignFunctionNames(catalog).tools) names.set(`${t.server}\0${t.tool.name}`, t.pyName);
+  return names;
+}
+
+/** execute_composed_code: one policy run; output lines stream as progress when the client asks. */
+export async function executeCode(service: OrchService, raw: unknown, extra: CallExtra): Promise<CallToolResult> {
+  const parsed = ExecuteArgs.safeParse(raw ?? {});
+  const refuse = (error: string) => jsonResult({ output: "", error, returncode: 2, status: "error" }, true);
+  if (!parsed.success) return refuse(describeArgsError("execute_composed_code", parsed.error));
+  const { code, timeout, allowed_tools } = parsed.data;
+  if (code.trim() === "") return refuse("code is empty: pass the Python policy to run as `code`");
+  const token = extra._meta?.progressToken;
+  const progress = token === undefined ? undefined : new ProgressLines((n, message) =>
+    extra.sendNotification({
+      method: "notifications/progress",
+      params: { progressToken: token, progress: n, message },
+    })
+  );
+  try {
+    const r = await service.run({
+      code,
+      timeoutSec: timeout,
+      allow: allowed_tools,
+      signal: extra.signal,
+      onStdout: progress?.sink("stdout"),
+      onStderr: progress?.sink("stderr"),
+    });
+    await progress?.flush();
+    return jsonResult({
+      output: r.output,
+      error: r.error,
+      returncode: r.returncode,
+      status: r.status,
+      run_id: r.runId,
+      duration_ms: r.durationMs,
+      calls: r.calls,
+      log_path: r.logPath,
+      sandbox: r.sandbox,
+      ...(r.reason && r.status !== "success" ? { reason: r.reason } : {}),
+    });
+  } catch (err) {
+    return jsonResult({ output: "", error: `orch: ${errorText(err)}`, returncode: 1, status: "error" }, true);
+  }
+}
+
+/** list_available_tools: every server's tools with their Python signatures. */
+export async function listAvailable(service: OrchService, raw: unknown): Promise<CallToolResult> {
+  const parsed = NoArgs.safeParse(raw ?? {});
+  if (!parsed.success) return textResult(describeArgsError("list_available_tools", parsed.error), true);
+  let catalog: Catalog;
+  try {
+    catalog = await service.catalog();
+  } catch (err) {
+    return jsonResult({ servers: {}, total_servers: 0, total_tools: 0, error: errorText(err) }, true);
+  }
+  const names = namesOf(catalog);
+  const servers: Record<string, { name: string; description: string; signature: string }[]> = {};
+  const errors: Record<string, string> = {};
+  for (const s of catalog.servers) {
+    servers[s.server] = s.tools.map((t) => ({
+      name: t.name,
+      description: firstLine(t.description),
+      signature: pythonSignature(s.server, t, names.get(`${s.server}\0${t.name}`)),
+    }));
+    if (s.status === "failed") errors[s.server] = s.error ?? "discovery failed";
+  }
+  return jsonResult({
+    servers,
+    total_servers: catalog.servers.length,
+    total_tools: toolCount(catalog),
+    ...(Object.keys(errors).length ? { errors } : {}),
+  });
+}
+
+/** refresh_tools: re-discovery that bypasses the cache and regenerates the API. */
+export async function refreshTools(service: OrchService, raw: unknown): Promise<CallToolResult> {
+  const parsed = NoArgs.safeParse(raw ?? {});
+  if (!parsed.success) return textResult(describeArgsError("refresh_tools", parsed.error), true);
+  try {
+    const catalog = await service.refresh();
+    const errors: Record<string, string> = {};
+    for (const s of catalog.servers) if (s.status === "failed") errors[s.server] = s.error ?? "discovery failed";
+    return jsonResult({
+      status: "success",
+      server_count: catalog.servers.length,
+      tool_count: toolCount(catalog),
+      ...(Object.keys(errors).length ? { errors } : {}),
+    });
+  } catch (err) {
+    return jsonResult({ status: "error", server_count: 0, tool_count: 0, error: errorText(err) }, true);
+  }
+}
+
+/** get_api_documentation: Python stubs for some servers or all. */
+export async function apiDocs(service: OrchService, raw: unknown): Promise<CallToolResult> {
+  const parsed = DocsArgs.safeParse(raw ?? {});
+  if (!parsed.success) return textResult(describeArgsError("get_api_documentation", parsed.error), true);
+  try {
+    return textResult(renderDocs(await service.catalog(), parsed.data.servers));
+  } catch (err) {
+    return textResult(errorText(err), true);
+  }
+}
+
+/** search_tools: only the matching tools, at the detail asked for. */
+export async function search(service: OrchService, raw: unknown): Promise<CallToolResult> {
+  const parsed = SearchArgs.safeParse(raw ?? {});
+  if (!parsed.success) return textResult(describeArgsError("search_tools", parsed.error), true);
+  const { query, detail, limit } = parsed.data;
+  if (query.trim() === "") return textResult('query is empty: pass words to look for, e.g. "move arm"', true);
+  let catalog: Catalog;
+  try {
+    catalog = await service.catalog();
+  } catch (err) {
+    return textResult(errorText(err), true);
+  }
+  const hits = searchTools(catalog, query, limit);
+  if (hits.length === 0) {
+    const servers = catalog.servers.map((s) => s.server).join(", ") || "none";
+    return textResult(
+      `No tool matches "${query}" (${toolCount(catalog)} tools on servers: ${servers}). ` +
+        `Try other words, or list_available_tools.`,
+    );
+  }
+  const names = namesOf(catalog);
+  const blocks = hits.map((h) => {
+    const pyName = names.get(`${h.server}\0${h.tool.name}`);
+    if (detail === "names") return pyName ?? h.tool.name;
+    if (detail === "full") return renderFunction(h.server, h.tool, pyName ?? h.tool.name, "stub").trimEnd();
+    return `${pythonSignature(h.server, h.tool, pyName)}\n    ${firstLine(h.tool.description)}`;
+  });
+  return textResult(blocks.join(detail === "full" ? "\n\n" : "\n"));
+}

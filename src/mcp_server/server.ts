@@ -1,0 +1,64 @@
+/** One MCP session's server object: tools/list and tools/call over the shared service. */
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  Server,
+  type Tool,
+} from "../deps/mcp_sdk.ts";
+import { VERSION } from "../version.ts";
+import { DirectTools } from "./direct.ts";
+import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";
+import type { OrchService } from "./service.ts";
+import { DOCS, EXECUTE, LIST, ORCH_TOOLS, REFRESH, SEARCH } from "./tools.ts";
+
+type Handler = (service: OrchService, args: unknown, extra: CallExtra) => Promise<CallToolResult>;
+
+const HANDLERS: Record<string, Handler> = {
+  [EXECUTE]: executeCode,
+  [LIST]: listAvailable,
+  [REFRESH]: refreshTools,
+  [DOCS]: apiDocs,
+  [SEARCH]: search,
+};
+
+const INSTRUCTIONS = "Write one Python policy for multi-step work and run it with execute_composed_code; " +
+  "find tools with search_tools and read get_api_documentation for just those servers.";
+
+/** A Server for one MCP session (stdio has one; HTTP one per session id); close it to unsubscribe. */
+export function createMcpServer(service: OrchService): Server {
+  const code = service.expose !== "direct";
+  const direct = service.expose !== "code" ? new DirectTools(service) : undefined;
+  const server = new Server(
+    { name: "orch", version: VERSION },
+    { capabilities: { tools: { listChanged: direct !== undefined } }, ...(code ? { instructions: INSTRUCTIONS } : {}) },
+  );
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const tools: Tool[] = code ? [...ORCH_TOOLS] : [];
+    if (direct) tools.push(...await direct.list());
+    return { tools };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    const { name, arguments: args } = req.params;
+    const own = code ? HANDLERS[name] : undefined;
+    if (own) return await own(service, args ?? {}, extra as CallExtra);
+    if (direct && await direct.has(name)) return await direct.call(name, args ?? {}, extra as CallExtra);
+    throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}"`);
+  });
+
+  if (direct) {
+    const off = service.onListChanged(() => {
+      server.sendToolListChanged().catch(() => {});
+    });
+    const previous = server.onclose;
+    server.onclose = () => {
+      off();
+      previous?.();
+    };
+  }
+  return server;
+}

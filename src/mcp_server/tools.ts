@@ -1,0 +1,90 @@
+/**
+ * orch's own MCP tools as an agent sees them in tools/list: names, the words
+ * that teach policy writing, and input schemas. Kept short on purpose: this
+ * is every token an agent holds for ALL downstream servers together.
+ */
+import { z } from "zod";
+import type { Tool } from "../deps/mcp_sdk.ts";
+
+export const EXECUTE = "execute_composed_code";
+export const LIST = "list_available_tools";
+export const REFRESH = "refresh_tools";
+export const DOCS = "get_api_documentation";
+export const SEARCH = "search_tools";
+
+const EXECUTE_TEXT =
+  `Run a Python policy that calls MCP tools as functions, with loops, ifs and try/except, instead of one tool call per turn.
+Each tool is server__tool(...) (non-alphanumerics become _): ros_mcp_server__move_home(). It returns the result (dict, list, str...). Errors: ToolError (tool failed), ToolDenied (not allowed in this run); PolicyAborted ends the run, never catch it.
+parallel(lambda: a(), lambda: b()) runs calls at once. print() what you need back.
+First search_tools, then get_api_documentation for the few servers you use.
+Returns {output, error, returncode, status: success|error|timeout|aborted}.`;
+
+/** The tools orch always offers. */
+export const ORCH_TOOLS: Tool[] = [
+  {
+    name: EXECUTE,
+    description: EXECUTE_TEXT,
+    inputSchema: {
+      type: "object",
+      properties: {
+        code: { type: "string", description: "Python source" },
+        timeout: { type: "integer", description: "seconds", default: 3600 },
+        allowed_tools: { type: "array", items: { type: "string" }, description: "server/tool globs this run may call" },
+      },
+      required: ["code"],
+    },
+  },
+  {
+    name: SEARCH,
+    description: "Find tools by words. detail: names, signatures (default) or full (with docs).",
+    inputSchema: {
+      type: "object",
+      properties: {
+        query: { type: "string" },
+        detail: { type: "string", enum: ["names", "signatures", "full"] },
+        limit: { type: "integer", default: 20 },
+      },
+      required: ["query"],
+    },
+  },
+  {
+    name: DOCS,
+    description: "Python signatures and docstrings of the policy API, for the given servers (default: all).",
+    inputSchema: { type: "object", properties: { servers: { type: "array", items: { type: "string" } } } },
+  },
+  {
+    name: LIST,
+    description: "All tools: {servers: {name: [{name, description, signature}]}, total_servers, total_tools}.",
+    inputSchema: { type: "object", properties: {} },
+  },
+  {
+    name: REFRESH,
+    description: "Re-discover every server's tools. Returns {status, server_count, tool_count}.",
+    inputSchema: { type: "object", properties: {} },
+  },
+];
+
+/** Arguments of execute_composed_code, as checked at the boundary. */
+export const ExecuteArgs = z.object({
+  code: z.string(),
+  timeout: z.number().optional(),
+  allowed_tools: z.array(z.string()).optional(),
+});
+
+export const SearchArgs = z.object({
+  query: z.string(),
+  detail: z.enum(["names", "signatures", "full"]).default("signatures"),
+  limit: z.number().int().positive().default(20),
+});
+
+export const DocsArgs = z.object({
+  servers: z.union([z.array(z.string()), z.string().transform((s) => [s])]).optional(),
+});
+
+export const NoArgs = z.object({});
+
+/** A zod failure as one line naming the fields, for an MCP error. */
+export function describeArgsError(tool: string, error: z.ZodError): string {
+  const parts = error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`);
+  return `Invalid arguments for ${tool}: ${parts.join("; ")}`;
+}
