@@ -223,4 +223,5 @@ function readExtra(): string {
 }
 
 writeFileSync(join(ROOT, "docs", "BENCHMARKS.md"), doc);
+spawnSync("deno", ["fmt", "--quiet", join(ROOT, "docs", "BENCHMARKS.md")], { stdio: "inherit" });
 console.log(doc);

@@ -1,6 +1,10 @@
 """orch policy bootstrap: runs one policy script as orch's executor wants it.
 
-    python3 -I orch_bootstrap.py [--check] POLICY_PATH [ARGS...]
+    python3 -I orch_bootstrap.py [--check] [--source FILE] POLICY_PATH [ARGS...]
+
+``--source FILE`` reads the policy's code from FILE (a copy orch made where a
+sandboxed policy may read it) while it keeps the name POLICY_PATH everywhere
+(``__file__``, ``sys.argv[0]``, tracebacks, its folder on ``sys.path``).
 
 This file sits in the run's API directory beside ``orch_runtime.py`` and the
 generated ``unified_api.py``; it puts that directory first on ``sys.path``
@@ -26,6 +30,16 @@ Exit status and stderr:
 - bad usage or unreadable policy: 2.
 
 stdout and stderr are line-buffered so output streams live to orch.
+
+Containment (set up by orch through the environment, removed from it before
+the policy runs):
+
+- ``ORCH_RLIMITS``: ``name=soft[:hard]`` pairs (``as``, ``cpu``, ``fsize``,
+  ``nofile``, ``nproc``, ``core``) applied with ``setrlimit`` first thing;
+  a limit that cannot be set is reported on stderr.
+- On Linux the bootstrap becomes a child subreaper and asks to be killed when
+  orch dies; when the policy ends, every process it left behind (daemons
+  included: orphans come back to a subreaper) is killed.
 """
 
 import builtins
@@ -34,10 +48,118 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _INTERNAL_MODULES = ("orch_runtime", "unified_api")
-_USAGE = "usage: orch_bootstrap.py [--check] POLICY_PATH [ARGS...]"
+_USAGE = "usage: orch_bootstrap.py [--check] [--source FILE] POLICY_PATH [ARGS...]"
 
 _policy_path = None
 _policy_source = None
+
+
+_RLIMITS = {
+    "as": "RLIMIT_AS",
+    "cpu": "RLIMIT_CPU",
+    "fsize": "RLIMIT_FSIZE",
+    "nofile": "RLIMIT_NOFILE",
+    "nproc": "RLIMIT_NPROC",
+    "core": "RLIMIT_CORE",
+}
+
+
+def _apply_limits():
+    """Apply orch's ORCH_RLIMITS to this process (and so to everything it starts)."""
+    spec = os.environ.pop("ORCH_RLIMITS", "")
+    if not spec:
+        return
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    for item in spec.split(","):
+        key, _, value = item.partition("=")
+        which = getattr(resource, _RLIMITS.get(key, ""), None)
+        if which is None or not value:
+            continue
+        soft_text, _, hard_text = value.partition(":")
+        soft = int(soft_text)
+        hard = int(hard_text) if hard_text else soft
+        _, cur_hard = resource.getrlimit(which)
+        if cur_hard != resource.RLIM_INFINITY:
+            hard = min(hard, cur_hard)
+            soft = min(soft, hard)
+        try:
+            resource.setrlimit(which, (soft, hard))
+        except (ValueError, OSError) as e:
+            fallback = getattr(resource, "RLIMIT_DATA", None) if key == "as" else None
+            try:
+                if fallback is None:
+                    raise
+                resource.setrlimit(fallback, (soft, hard))  # macOS refuses RLIMIT_AS
+            except (ValueError, OSError):
+                _err("orch: cannot set the %s limit to %s: %s" % (key, value, e))
+
+
+def _linux_prctl(option, arg):
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(option, arg, 0, 0, 0) == 0
+    except (OSError, AttributeError, ImportError):
+        return False
+
+
+_SUBREAPER = [False]
+
+
+def _contain_children():
+    """Die with orch, and collect orphaned descendants so they can be killed at the end."""
+    if not sys.platform.startswith("linux"):
+        return
+    import signal
+
+    _linux_prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    _SUBREAPER[0] = _linux_prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+
+
+def _children(pid):
+    found = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                found.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+def _kill_leftovers():
+    """Kill every process the policy left behind (daemons included), then reap them."""
+    if not _SUBREAPER[0]:
+        return
+    import signal
+    import time
+
+    me = os.getpid()
+    for _ in range(100):
+        kids = _children(me)
+        if not kids:
+            return
+        for pid in kids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 0.05
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.005)
 
 
 def _line_buffered():
@@ -212,6 +334,10 @@ def main(argv):
     if args and args[0] == "--check":
         check = True
         args.pop(0)
+    source_file = None
+    if len(args) > 1 and args[0] == "--source":
+        source_file = args[1]
+        del args[:2]
     if args and args[0] == "--":
         args.pop(0)
     if not args:
@@ -219,9 +345,12 @@ def main(argv):
         return 2
     path, policy_args = args[0], args[1:]
     _line_buffered()
+    _apply_limits()
+    if not check:
+        _contain_children()
 
     try:
-        with open(path, "rb") as f:
+        with open(source_file or path, "rb") as f:
             source = f.read()
     except OSError as e:
         _err("orch: cannot read policy %s: %s" % (path, e.strerror or e))
@@ -270,8 +399,14 @@ def main(argv):
 
 if __name__ == "__main__":
     try:
-        status = main(sys.argv)
-    except KeyboardInterrupt:  # a SIGINT between the policy's end and here
-        _err("KeyboardInterrupt")
-        status = 130
+        try:
+            status = main(sys.argv)
+        except KeyboardInterrupt:  # a SIGINT between the policy's end and here
+            _err("KeyboardInterrupt")
+            status = 130
+    finally:  # sys.exit() in the policy included
+        try:
+            _kill_leftovers()
+        except KeyboardInterrupt:
+            pass
     sys.exit(status)

@@ -4,6 +4,7 @@ import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { docsCommand, genCommand, searchCommand } from "./api.ts";
 import { introspectCommand } from "./introspect.ts";
+import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { runCommand } from "./run.ts";
 import { serveCommand } from "./serve.ts";
@@ -19,6 +20,7 @@ Commands:
   docs        the Python API as documentation
   search Q    find tools by words
   gen         write unified_api.py/.pyi for editors (-o DIR)
+  doctor      check python3, the sandbox and every server, and say what is wrong
   introspect  read a Python FastMCP server's tools from its source
   help TOPIC  more help (topics: config, or any command)
 
@@ -58,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
   docs: docsCommand,
   search: searchCommand,
   gen: genCommand,
+  doctor: doctorCommand,
   introspect: introspectCommand,
 };
 

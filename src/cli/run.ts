@@ -5,29 +5,71 @@ import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
 import { Session } from "../session.ts";
 import { rt } from "../runtime/mod.ts";
+import { prewarmContainment } from "../executor/containment.ts";
+import { describeLimits, type LimitOverrides } from "../executor/limits.ts";
 import { withContext } from "./context.ts";
+import { ttyConfirm } from "./tty_confirm.ts";
 
 export const RUN_HELP = `Usage: orch run [options] POLICY.py [-- ARGS...]
        orch run [options] -            (policy on stdin)
 
 Runs a Python policy that calls MCP tools as server__tool(...) functions.
-Servers start when the policy first calls them. Exit status is the policy's;
-124 on timeout, 130 when interrupted (Ctrl-C: the policy gets
-KeyboardInterrupt, then its process group is killed after 2 s).
+Servers start when the policy first calls them. The policy runs in a
+bubblewrap sandbox where one works ("orch doctor" says), under resource
+limits always. Exit status is the policy's; 124 on timeout, 130 when
+interrupted (Ctrl-C: further calls are refused, the config's onAbort calls
+go out, the policy gets KeyboardInterrupt, and everything it started is
+killed 2 s later).
 
 Options:
-  -c, --config FILE    config file (default: see "orch help config")
-  -t, --timeout SECS   wall-clock limit (default 3600, or limits.timeout)
-      --allow GLOB     only these tools, as server/tool globs (repeatable)
-      --refresh        re-discover tools instead of using the cache
-  -v, --verbose        say which config, catalog and run folder are used
-  -h, --help           this help`;
+  -c, --config FILE      config file (default: see "orch help config")
+  -t, --timeout SECS     wall-clock limit (default 3600, or limits.timeout)
+      --allow GLOB       only these tools, as server/tool globs (repeatable)
+      --max-calls N      at most N tool calls (default: limits.calls, or no limit)
+      --memory-mb N      address space per policy process (default 2048)
+      --cpu-seconds N    CPU time per policy process (default 3600)
+      --file-size-mb N   largest file the policy may write (default 1024)
+      --open-files N     open files per process (default 1024)
+      --processes N      processes and threads at once (default 256)
+      --output-bytes N   stdout/stderr kept in the result, head and tail (default 262144)
+  -y, --yes              approve calls of "confirm" tools without asking
+      --no-wait          fail a call to an exclusive server in use instead of waiting
+      --refresh          re-discover tools instead of using the cache
+  -v, --verbose          say which config, catalog, sandbox and limits are used
+  -h, --help             this help
 
-/** Writes chunks to one fd strictly in order, without blocking the caller. */
+Calls of tools listed under "confirm" in the config are put to you on the
+terminal, one at a time; without a terminal they are denied unless --yes.`;
+
+/** Limit flags: flag name -> RunRequest.limits key. */
+const LIMIT_FLAGS = {
+  "memory-mb": "memoryMb",
+  "cpu-seconds": "cpuSeconds",
+  "file-size-mb": "fileSizeMb",
+  "open-files": "openFiles",
+  "processes": "processes",
+  "output-bytes": "outputBytes",
+} as const;
+
+function wholeNumber(flag: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${flag} must be a whole number >= ${min}, not "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * Writes chunks to one fd strictly in order. `write` returns the pending write, which the executor
+ * awaits before reading more of the policy's output: a slow terminal or pipe slows the policy down
+ * instead of piling its output up in orch's memory.
+ */
 function orderedWriter(fd: 1 | 2) {
   let chain = Promise.resolve();
-  const write = (chunk: Uint8Array) => {
+  const write = (chunk: Uint8Array): Promise<void> => {
     chain = chain.then(() => rt.write(fd, chunk)).catch(() => {});
+    return chain;
   };
   return { write, flush: () => chain };
 }
@@ -44,6 +86,15 @@ export async function runCommand(argv: string[]): Promise<number> {
       config: { type: "string", short: "c" },
       timeout: { type: "string", short: "t" },
       allow: { type: "string", multiple: true },
+      "max-calls": { type: "string" },
+      "memory-mb": { type: "string" },
+      "cpu-seconds": { type: "string" },
+      "file-size-mb": { type: "string" },
+      "open-files": { type: "string" },
+      processes: { type: "string" },
+      "output-bytes": { type: "string" },
+      yes: { type: "boolean", short: "y" },
+      "no-wait": { type: "boolean" },
       refresh: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
@@ -63,6 +114,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--timeout must be a positive number of seconds, not "${values.timeout}"`);
     }
   }
+  const limits: LimitOverrides = {};
+  for (const [flag, key] of Object.entries(LIMIT_FLAGS)) {
+    const n = wholeNumber(flag, values[flag as keyof typeof LIMIT_FLAGS], 1);
+    if (n !== undefined) limits[key] = n;
+  }
+  const maxCalls = wholeNumber("max-calls", values["max-calls"], 0);
   let code: string;
   if (file === "-") {
     code = await new Response(rt.stdin()).text();
@@ -81,6 +138,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const out = orderedWriter(1);
     const err = orderedWriter(2);
     const say = (s: string) => err.write(new TextEncoder().encode(`orch: ${s}\n`));
+    prewarmContainment(ctx.config.orchestrator, process.cwd());
     const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
     const catalog = await session.catalog({ refresh: values.refresh });
     for (const s of catalog.servers) {
@@ -98,6 +156,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       interrupts++;
       if (interrupts === 1) ac.abort("interrupted (Ctrl-C)");
     };
+    const approvals = ttyConfirm({ yes: values.yes });
     const offs = [
       rt.onSignal("SIGINT", onInterrupt),
       rt.onSignal("SIGTERM", () => ac.abort("terminated (SIGTERM)")),
@@ -110,6 +169,10 @@ export async function runCommand(argv: string[]): Promise<number> {
         args,
         timeoutSec,
         allow: values.allow,
+        limits,
+        maxCalls,
+        confirm: approvals.hook,
+        waitExclusive: !values["no-wait"],
         cwd: process.cwd(),
         signal: ac.signal,
         onStdout: out.write,
@@ -117,12 +180,18 @@ export async function runCommand(argv: string[]): Promise<number> {
       });
       if (result.status === "timeout") say(`run ${result.reason}`);
       if (result.status === "aborted") say(`run aborted: ${result.reason}`);
-      if (values.verbose) say(`run ${result.runId}: ${result.status}, ${result.calls} calls, ${result.durationMs} ms`);
+      if (values.verbose) {
+        const who = result.user ? ` as ${result.user}` : "";
+        say(`sandbox ${result.sandbox}${who}${result.sandboxNote ? `: ${result.sandboxNote}` : ""}`);
+        say(`limits ${describeLimits(result.limits)}; process limit by ${result.limits.processLimit}`);
+        say(`run ${result.runId}: ${result.status}, ${result.calls} calls, ${result.durationMs} ms`);
+      }
       await out.flush();
       await err.flush();
       return result.returncode;
     } finally {
       for (const off of offs) off();
+      await approvals.close();
       await session.host.close();
     }
   }, { ownSignals: true });

@@ -4,7 +4,7 @@
  * distinct catalog under the cache folder and reused by every run after.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ASSETS } from "../assets.ts";
 import type { Catalog } from "../catalog/types.ts";
@@ -35,16 +35,19 @@ export function materializeApi(catalog: Catalog, root: string, configPath: strin
   const dir = join(root, hash.digest("hex").slice(0, 24));
   const bootstrap = join(dir, "orch_bootstrap.py");
   if (existsSync(join(dir, ".complete"))) return { dir, bootstrap, warnings: [] };
+  // World-readable (nothing in it is secret): a root orch runs sandboxed policies as uid 65534.
   const gen = generateApi(catalog, {
     version: VERSION,
     configPath,
     regenerateCommand: `orch gen --config ${configPath}`,
   });
   const tmp = `${dir}.${crypto.randomUUID()}.tmp`;
-  mkdirSync(tmp, { recursive: true, mode: 0o700 });
-  writeFileSync(join(tmp, "unified_api.py"), gen.py);
-  writeFileSync(join(tmp, "unified_api.pyi"), gen.pyi);
-  for (const f of RUNTIME_FILES) writeFileSync(join(tmp, f), ASSETS[f] ?? "");
+  mkdirSync(tmp, { recursive: true, mode: 0o755 });
+  chmodSync(tmp, 0o755);
+  const mode = 0o644;
+  writeFileSync(join(tmp, "unified_api.py"), gen.py, { mode });
+  writeFileSync(join(tmp, "unified_api.pyi"), gen.pyi, { mode });
+  for (const f of RUNTIME_FILES) writeFileSync(join(tmp, f), ASSETS[f] ?? "", { mode });
   writeFileSync(join(tmp, ".complete"), "");
   try {
     renameSync(tmp, dir);

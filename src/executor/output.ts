@@ -65,24 +65,37 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Appends to a log file synchronously (small writes, no interleaving between streams). */
+/** Appends to a log file synchronously (small writes, no interleaving between streams), up to a cap. */
 export class RunLog {
   #fd: number | undefined;
-  constructor(readonly path: string) {
+  #written = 0;
+  /** `cap`: bytes kept; past it one marker line is written and the rest dropped (the disk is not the policy's). */
+  constructor(readonly path: string, readonly cap = Number.POSITIVE_INFINITY) {
     try {
       this.#fd = openSync(path, "a", 0o600);
     } catch {
       this.#fd = undefined;
     }
   }
+
+  /** True once the cap was reached. */
+  get full(): boolean {
+    return this.#written >= this.cap;
+  }
+
   write(chunk: Uint8Array): void {
-    if (this.#fd === undefined) return;
+    if (this.#fd === undefined || this.full) return;
+    const room = this.cap - this.#written;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.#written += part.length;
     try {
-      writeSync(this.#fd, chunk);
+      writeSync(this.#fd, part);
+      if (this.full) writeSync(this.#fd, new TextEncoder().encode(`\n[orch: log cut at ${this.cap} bytes]\n`));
     } catch {
       // Disk full: keep running; the in-memory capture still has head and tail.
     }
   }
+
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;

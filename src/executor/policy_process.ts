@@ -1,18 +1,26 @@
 /** One policy subprocess: started in its own session, its output pumped live, its whole group killable. */
 import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
 import { rt } from "../runtime/mod.ts";
+import { commOf, descendants, signalAll } from "./proc.ts";
 
 export interface PolicyProcessOptions {
   /** Full argv: interpreter (or sandbox wrapper) first. */
   argv: string[];
   cwd: string;
   env: Record<string, string>;
-  onStdout: (chunk: Uint8Array) => void;
-  onStderr: (chunk: Uint8Array) => void;
+  /**
+   * Started through bubblewrap: the policy runs in a session of its own inside the sandbox, so
+   * SIGINT goes to the sandbox's processes one by one (bwrap forwards no signals); SIGKILL to
+   * bwrap's group is enough, as the sandbox dies with bwrap.
+   */
+  sandboxed?: boolean;
+  /** Output sinks; a returned promise holds back further reading until it settles (backpressure). */
+  onStdout: (chunk: Uint8Array) => void | Promise<void>;
+  onStderr: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 /** Reads a stream into `sink`; `stop()` cancels it (a daemon that escaped the group may hold the pipe open). */
-function pump(stream: ReadableStream<Uint8Array> | null, sink: (chunk: Uint8Array) => void) {
+function pump(stream: ReadableStream<Uint8Array> | null, sink: (chunk: Uint8Array) => void | Promise<void>) {
   if (!stream) return { done: Promise.resolve(), stop: () => {} };
   const reader = stream.getReader();
   const done = (async () => {
@@ -20,7 +28,8 @@ function pump(stream: ReadableStream<Uint8Array> | null, sink: (chunk: Uint8Arra
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
-        sink(value);
+        const pending = sink(value);
+        if (pending) await pending;
       }
     } catch {
       // The pipe broke because the process died; its exit status says how.
@@ -35,11 +44,13 @@ const DRAIN_MS = 1000;
 /** A started policy process. */
 export class PolicyProcess {
   readonly #child: ChildProcess;
+  readonly #sandboxed: boolean;
   /** Resolves once the process has exited AND its output pipes are drained. */
   readonly done: Promise<ExitStatus>;
 
   constructor(opts: PolicyProcessOptions) {
     const [cmd, ...args] = opts.argv;
+    this.#sandboxed = opts.sandboxed ?? false;
     this.#child = rt.spawn({
       cmd: cmd!,
       args,
@@ -69,9 +80,13 @@ export class PolicyProcess {
     return this.#child.pid;
   }
 
-  /** Sends SIGINT to the whole process group (the policy sees KeyboardInterrupt). */
+  /** Sends SIGINT to the policy's processes (the policy sees KeyboardInterrupt). */
   interrupt(): void {
-    this.#child.kill("SIGINT", true);
+    if (!this.#sandboxed) {
+      this.#child.kill("SIGINT", true);
+      return;
+    }
+    signalAll(descendants(this.#child.pid).filter((pid) => commOf(pid) !== "bwrap"), "SIGINT");
   }
 
   /** SIGKILL to the whole process group. */

@@ -1,151 +1,100 @@
 /**
- * One policy run from start to end: a run folder, a scope on the IPC shim,
- * a subprocess, live output, and an abort path (Ctrl-C, timeout, client
- * cancel) that refuses further calls, interrupts, then kills the group, then
- * makes the configured onAbort calls.
+ * One policy run from start to end: a run folder, a scope on the IPC shim, a contained subprocess
+ * (sandbox, limits), live output, and an abort path (Ctrl-C, SIGTERM, timeout, client cancel) that
+ * refuses further calls, cancels the ones in flight, makes the configured onAbort calls at once,
+ * interrupts the policy, then kills everything it started.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import type { Config } from "../config/schema.ts";
+import { dirname, join, resolve } from "node:path";
 import { errorText } from "../errors.ts";
-import type { IpcHost } from "../ipc/host.ts";
+import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
 import { rt } from "../runtime/mod.ts";
-import type { ToolSource } from "../sources/types.ts";
+import { contain, type Contained, ContainmentError } from "./containment.ts";
+import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
+import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
+import type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
 
-export type RunStatus = "success" | "error" | "timeout" | "aborted";
+export type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
+export { clampTimeout, MAX_TIMEOUT_S } from "./limits.ts";
 
-export interface RunRequest {
-  /** The policy's source. */
-  code: string;
-  /** The file it came from (tracebacks name it); absent for code strings. */
-  path?: string;
-  args?: string[];
-  /** Wall-clock seconds; clamped to [1, 86400]. */
-  timeoutSec?: number;
-  /** Narrows the config's allow list for this run. */
-  allow?: string[];
-  /** Live output. */
-  onStdout?: (chunk: Uint8Array) => void;
-  onStderr?: (chunk: Uint8Array) => void;
-  /** Aborting it aborts the run (client cancel, Ctrl-C). */
-  signal?: AbortSignal;
-  /** Working directory (default: the run folder). */
-  cwd?: string;
-}
-
-export interface RunResult {
-  status: RunStatus;
-  returncode: number;
-  output: string;
-  error: string;
-  runId: string;
-  durationMs: number;
-  logPath: string;
-  outputDir: string;
-  calls: number;
-  /** What contained the policy: `none` means resource limits only. */
-  sandbox: string;
-  /** Why the run was aborted or timed out. */
-  reason?: string;
-}
-
-export interface ExecutorDeps {
-  config: Config;
-  source: ToolSource;
-  host: IpcHost;
-  /** Folder with unified_api.py and the runtime. */
-  apiDir: string;
-  bootstrap: string;
-  /** Where run logs go (`<runsDir>/<runId>/`). */
-  runsDir: string;
-}
-
-/** Seconds between SIGINT and SIGKILL of the policy's group. */
+/** Milliseconds between SIGINT and SIGKILL of the policy. */
 export const GRACE_MS = 2000;
-export const DEFAULT_TIMEOUT_S = 3600;
-export const MAX_TIMEOUT_S = 86400;
+export const DEFAULT_TIMEOUT_S = DEFAULT_LIMITS.timeoutSec;
 /** Bytes of stdout and of stderr kept in a result (head and tail). */
-export const DEFAULT_OUTPUT_CAP = 256 * 1024;
+export const DEFAULT_OUTPUT_CAP = DEFAULT_LIMITS.outputBytes;
+/** Milliseconds one onAbort call may take. */
+const ON_ABORT_TIMEOUT_MS = 10_000;
 
-/** Clamps a requested timeout; says so in `note` when it changed it. */
-export function clampTimeout(requested: number | undefined, fallback: number): { seconds: number; note?: string } {
-  const want = requested ?? fallback;
-  if (!Number.isFinite(want) || want <= 0) {
-    return { seconds: fallback, note: `timeout ${requested} is not a positive number; using ${fallback} s` };
-  }
-  if (want > MAX_TIMEOUT_S) return { seconds: MAX_TIMEOUT_S, note: `timeout ${want} s capped at ${MAX_TIMEOUT_S} s` };
-  return { seconds: want };
-}
+const enc = new TextEncoder();
 
 /** Runs policies against one config's tools. */
 export class Executor {
   constructor(readonly deps: ExecutorDeps) {}
 
+  /** Runs one policy to its end; never throws for what the policy does. */
   async run(req: RunRequest): Promise<RunResult> {
     const { config, host } = this.deps;
+    const orch = config.orchestrator;
     const started = performance.now();
-    const limits = config.orchestrator.limits;
-    const timeout = clampTimeout(req.timeoutSec, limits.timeout ?? DEFAULT_TIMEOUT_S);
-    const scope = host.registry.create({
-      allow: config.orchestrator.allow,
+    const { limits, notes } = resolveLimits(orch.limits, { ...req.limits, timeoutSec: req.timeoutSec });
+    const cacheDir = this.deps.cacheDir ?? dirname(this.deps.runsDir);
+    const locks = ExclusiveLocks.for(join(cacheDir, "locks"));
+    const exclusive = new Set([...config.servers].filter(([, s]) => s.exclusive).map(([name]) => name));
+    const stdout = new OutputCapture(limits.outputBytes);
+    const stderr = new OutputCapture(limits.outputBytes);
+    const scope: RunScope = host.registry.create({
+      allow: orch.allow,
       narrow: req.allow,
-      deny: config.orchestrator.deny,
-      maxCalls: limits.calls ?? null,
-      guards: config.orchestrator.guards,
-      confirmTools: config.orchestrator.confirm,
+      deny: orch.deny,
+      maxCalls: req.maxCalls ?? orch.limits.calls ?? null,
+      guards: orch.guards,
+      confirmTools: orch.confirm,
+      confirm: req.confirm,
+      beforeCall: exclusiveHook(locks, exclusive, () => scope, req.waitExclusive !== false, (t) => say(t)),
     });
     const runDir = mkdtempSync(join(tmpdir(), "orch-run-"));
     const logDir = join(this.deps.runsDir, scope.runId);
     mkdirSync(logDir, { recursive: true, mode: 0o700 });
-    const outputDir = rt.env("MCP_CLIENT_OUTPUT_DIR") || join(logDir, "out");
+    const clientOutput = rt.env("MCP_CLIENT_OUTPUT_DIR");
+    const outputDir = clientOutput || join(logDir, "out");
     mkdirSync(outputDir, { recursive: true });
     const logPath = join(logDir, "output.log");
-    const log = new RunLog(logPath);
-    const cap = limits.outputBytes ?? DEFAULT_OUTPUT_CAP;
-    const stdout = new OutputCapture(cap);
-    const stderr = new OutputCapture(cap);
-    if (timeout.note) {
-      const note = new TextEncoder().encode(`orch: ${timeout.note}\n`);
-      stderr.push(note);
-      req.onStderr?.(note);
-    }
+    const log = new RunLog(logPath, limits.fileSizeMb * 1024 * 1024);
+    const say = (text: string) => {
+      const bytes = enc.encode(`orch: ${text}\n`);
+      stderr.push(bytes);
+      log.write(bytes);
+      void req.onStderr?.(bytes);
+    };
+    for (const note of notes) say(note);
 
-    let policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
+    const policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
     if (!req.path) writeFileSync(policyPath, req.code);
-    else policyPath = resolve(req.path);
-
-    const address = await host.address();
-    const env = policyEnv({
-      parent: rt.envObject(),
-      passNames: config.orchestrator.env,
-      runDir,
-      outputDir,
-      orch: {
-        ...(address.socketPath ? { ORCH_IPC_SOCKET: address.socketPath } : { ORCH_IPC_URL: address.url! }),
-        ORCH_RUN_TOKEN: scope.token,
-        ORCH_RUN_ID: scope.runId,
-      },
-    });
-    const argv = [config.orchestrator.python, "-u", this.deps.bootstrap, policyPath, ...(req.args ?? [])];
 
     let status: RunStatus | undefined;
     let reason: string | undefined;
     let proc: PolicyProcess | undefined;
+    let contained: Contained | undefined;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
+    let onAbortDone: Promise<void> | undefined;
     const abort = (why: RunStatus, text: string) => {
       if (status) return;
       status = why;
       reason = text;
+      // The shim refuses the run's calls from here on and cancels those in flight (the servers get
+      // notifications/cancelled), so nothing the policy still does can move hardware: the safe-stop
+      // calls need not wait for the policy to exit.
       scope.abort(text);
+      // A stop sent to an exclusive server this run never used would stop another run's robot.
+      onAbortDone = this.#onAbort(say, (server) => !exclusive.has(server) || locks.holds(server, scope.runId));
       proc?.interrupt();
       killTimer = setTimeout(() => proc?.kill(), GRACE_MS);
     };
     const onSignal = () => abort("aborted", req.signal?.reason ? errorText(req.signal.reason) : "run cancelled");
-    if (req.signal?.aborted) onSignal();
     req.signal?.addEventListener("abort", onSignal, { once: true });
     // An abort that starts in the shim (the MCP client's IPC said [ABORTED]) ends the whole run.
     let finished = false;
@@ -153,45 +102,93 @@ export class Executor {
       if (!finished) abort("aborted", scope.abortReason ?? "aborted");
     };
     scope.signal.addEventListener("abort", onScopeAbort, { once: true });
-    const timer = setTimeout(() => abort("timeout", `timed out after ${timeout.seconds} s`), timeout.seconds * 1000);
+    const timer = setTimeout(
+      () => abort("timeout", `timed out after ${limits.timeoutSec} s`),
+      limits.timeoutSec * 1000,
+    );
 
     let returncode: number;
+    let refused = 0;
     try {
-      proc = new PolicyProcess({
-        argv,
-        cwd: req.cwd ?? runDir,
+      if (req.signal?.aborted) onSignal();
+      const address = await host.address();
+      const env = policyEnv({
+        parent: rt.envObject(),
+        passNames: orch.env,
+        runDir,
+        outputDir,
+        orch: {
+          ...(address.socketPath ? { ORCH_IPC_SOCKET: address.socketPath } : { ORCH_IPC_URL: address.url! }),
+          ORCH_RUN_TOKEN: scope.token,
+          ORCH_RUN_ID: scope.runId,
+        },
+      });
+      contained = await contain({
+        mode: orch.sandbox,
+        python: orch.python,
         env,
+        apiDir: this.deps.apiDir,
+        bootstrap: this.deps.bootstrap,
+        policyPath,
+        code: req.code,
+        args: req.args ?? [],
+        runDir,
+        outputDir,
+        ownOutputDir: !clientOutput,
+        cwd: req.cwd ?? runDir,
+        socketPath: address.socketPath,
+        cacheDir,
+        limits,
+        runId: scope.runId,
+      });
+      if (status) throw new Error(reason);
+      proc = new PolicyProcess({
+        argv: contained.argv,
+        cwd: contained.cwd,
+        env: contained.env,
+        sandboxed: contained.sandbox === "bwrap",
         onStdout: (c) => {
           stdout.push(c);
           log.write(c);
-          req.onStdout?.(c);
+          return req.onStdout?.(c);
         },
         onStderr: (c) => {
           stderr.push(c);
           log.write(c);
-          req.onStderr?.(c);
+          return req.onStderr?.(c);
         },
       });
-      if (status) proc.interrupt();
       const exit = await proc.done;
       returncode = exit.code ?? 128 + signalNumber(exit.signal);
+      // bwrap (and the cgroup's shell) report a policy killed by signal N as exit status 128 + N.
+      if (returncode === 128 + SIGNALS.SIGXCPU!) say(`the policy used up its CPU time (${limits.cpuSeconds} s)`);
     } catch (err) {
-      const msg = new TextEncoder().encode(`orch: cannot start ${config.orchestrator.python}: ${errorText(err)}\n`);
-      stderr.push(msg);
-      req.onStderr?.(msg);
-      returncode = 127;
-      status ??= "error";
+      if (status) {
+        returncode = 130;
+      } else {
+        const what = err instanceof ContainmentError
+          ? errorText(err)
+          : `cannot start ${orch.python}: ${errorText(err)}`;
+        say(what);
+        returncode = err instanceof ContainmentError ? 126 : 127;
+        status = "error";
+      }
     } finally {
       finished = true;
       clearTimeout(timer);
       clearTimeout(killTimer);
       req.signal?.removeEventListener("abort", onSignal);
       scope.abort("run finished");
-      log.close();
-      host.registry.remove(scope.runId);
-      rmSync(runDir, { recursive: true, force: true });
+      refused = contained?.cgroup?.refusals() ?? 0;
+      await contained?.cgroup?.close();
     }
-    if (status === "aborted" || status === "timeout") await this.#onAbort(stderr, req);
+    await onAbortDone;
+    if (refused > 0) say(`the policy hit its process limit (${limits.processes}): forks were refused`);
+    if (log.full) say(`the run log was cut at ${limits.fileSizeMb} MB`);
+    log.close();
+    locks.releaseAll(scope.runId);
+    host.registry.remove(scope.runId);
+    rmSync(runDir, { recursive: true, force: true });
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
     status ??= returncode === 0 ? "success" : "error";
@@ -205,29 +202,77 @@ export class Executor {
       logPath,
       outputDir,
       calls: scope.callsMade,
-      sandbox: "none",
+      denied: scope.denied,
+      sandbox: contained?.sandbox ?? "none",
+      ...(contained?.note ? { sandboxNote: contained.note } : {}),
+      ...(contained?.user ? { user: contained.user } : {}),
+      limits: { ...limits, processLimit: contained?.processLimit ?? "none" },
       reason,
     };
   }
 
-  /** The configured onAbort calls (e.g. a robot stop), each once, in order, even when the policy was killed. */
-  async #onAbort(stderr: OutputCapture, req: RunRequest): Promise<void> {
+  /**
+   * The configured onAbort calls (e.g. a robot stop), each once, in order, even when the policy was
+   * killed; a call to a server `mine` says this run may not touch is skipped, saying so.
+   */
+  async #onAbort(say: (text: string) => void, mine: (server: string) => boolean): Promise<void> {
     for (const call of this.deps.config.orchestrator.onAbort) {
-      let line: string;
-      try {
-        const res = await this.deps.source.callTool(call.server, call.tool, call.arguments, { timeoutMs: 10_000 });
-        line = `orch: onAbort ${call.server}.${call.tool}: ${res.isError ? "failed" : "done"}\n`;
-      } catch (err) {
-        line = `orch: onAbort ${call.server}.${call.tool} failed: ${errorText(err)}\n`;
+      if (!mine(call.server)) {
+        say(`onAbort ${call.server}.${call.tool}: skipped (exclusive server this run did not use)`);
+        continue;
       }
-      const bytes = new TextEncoder().encode(line);
-      stderr.push(bytes);
-      req.onStderr?.(bytes);
+      try {
+        const res = await this.deps.source.callTool(call.server, call.tool, call.arguments, {
+          timeoutMs: ON_ABORT_TIMEOUT_MS,
+        });
+        say(`onAbort ${call.server}.${call.tool}: ${res.isError ? "failed" : "done"}`);
+      } catch (err) {
+        say(`onAbort ${call.server}.${call.tool} failed: ${errorText(err)}`);
+      }
     }
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGSEGV: 11 };
+/**
+ * The scope's beforeCall hook for exclusive servers: a run's first call to one takes its lock, which
+ * the run keeps until it has ended (onAbort calls included), so two runs never interleave motions.
+ */
+function exclusiveHook(
+  locks: ExclusiveLocks,
+  exclusive: ReadonlySet<string>,
+  scope: () => RunScope,
+  wait: boolean,
+  say: (text: string) => void,
+): BeforeCallHook | undefined {
+  if (exclusive.size === 0) return undefined;
+  return async (server, tool) => {
+    if (!exclusive.has(server)) return;
+    try {
+      await locks.acquire(server, scope().runId, {
+        signal: scope().signal,
+        wait,
+        onWait: (h) => say(`waiting for exclusive server ${server}: in use by ${describeHolder(h)}`),
+      });
+    } catch (err) {
+      if (err instanceof ExclusiveBusyError) throw new CallDeniedError(server, tool, `${err.message} (not waiting)`);
+      throw err;
+    }
+  };
+}
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+};
 
 function signalNumber(name: string | null): number {
   return (name && SIGNALS[name]) || 0;

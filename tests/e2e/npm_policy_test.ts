@@ -38,7 +38,7 @@ assert isinstance(w, dict) and "temperature" in w, w
 items = everything__get_tiny_image()
 img = [i for i in items if isinstance(i, Image)][0]
 assert img.mime_type == "image/png" and img.data[:4] == b"\\x89PNG", img
-path = img.save(os.path.join(${JSON.stringify(dir)}, "logo.png"))
+path = img.save(os.path.join(os.environ["ORCH_OUTPUT_DIR"], "logo.png"))
 filesystem__write_file(path=${JSON.stringify(join(dir, "note.txt"))}, content="from a policy")
 assert filesystem__read_text_file(path=${JSON.stringify(join(dir, "note.txt"))})["content"] == "from a policy"
 memory__create_entities(entities=[{"name": "arm", "entityType": "robot", "observations": ["7 dof"]}])

@@ -1,0 +1,190 @@
+/**
+ * Turns a run's paths and limits into the command that starts the policy: inside bubblewrap when
+ * the config allows and it works here, behind a pids cgroup when orch can make one, with the
+ * rlimits the bootstrap applies before the policy's first line.
+ */
+import { chmodSync, chownSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { tmpdir } from "node:os";
+import type { Orchestrator } from "../config/schema.ts";
+import { errorText } from "../errors.ts";
+import { rt } from "../runtime/mod.ts";
+import { PidsCgroup, probePidsCgroup } from "./cgroup.ts";
+import { type Limits, rlimitSpec } from "./limits.ts";
+import { policyEnv } from "./policy_env.ts";
+import { currentUid, tasksOfUid } from "./proc.ts";
+import { probePython } from "./python_probe.ts";
+import { HIDDEN_ROOTS, isUnder, probeSandbox, sandboxArgv, type SandboxMode, type SandboxSupport } from "./sandbox.ts";
+
+/** Where the API folder and the IPC socket appear inside the sandbox. */
+export const INSIDE_API = "/run/orch/api";
+export const INSIDE_SOCKET = "/run/orch/ipc.sock";
+/** bwrap (outside and as the namespace's init) and the cgroup's shell, on top of the policy's own processes. */
+const WRAPPER_TASKS = 4;
+
+export type ProcessLimit = "cgroup" | "rlimit" | "none";
+
+export interface ContainInput {
+  mode: SandboxMode;
+  python: string;
+  /** The policy's environment; a copy is returned with the run's additions. */
+  env: Record<string, string>;
+  apiDir: string;
+  bootstrap: string;
+  policyPath: string;
+  /** The policy's source (a root orch hands uid 65534 a copy, as it may not read the original). */
+  code: string;
+  args: readonly string[];
+  runDir: string;
+  outputDir: string;
+  /** True when orch made the output folder for this run (it may then change its owner). */
+  ownOutputDir: boolean;
+  cwd: string;
+  socketPath?: string;
+  cacheDir: string;
+  limits: Limits;
+  runId: string;
+}
+
+export interface Contained {
+  argv: string[];
+  env: Record<string, string>;
+  /** Working directory to spawn in (outside the sandbox). */
+  cwd: string;
+  sandbox: "bwrap" | "none";
+  /** Why there is no sandbox, or what it cannot do here. */
+  note?: string;
+  /** Who the policy runs as, when orch changed it. */
+  user?: string;
+  processLimit: ProcessLimit;
+  cgroup?: PidsCgroup;
+}
+
+/**
+ * Starts the once-per-process probes (bubblewrap, pids cgroup, the Python interpreter) so they
+ * overlap with tool discovery instead of delaying the first run.
+ */
+export function prewarmContainment(orch: Orchestrator, cwd: string): void {
+  void probePidsCgroup();
+  if (orch.sandbox === "none") return;
+  void probeSandbox();
+  const env = policyEnv({ parent: rt.envObject(), passNames: orch.env, runDir: "/", outputDir: "/", orch: {} });
+  probePython(orch.python, env, cwd).catch(() => {});
+}
+
+/** The run cannot start as the config demands (e.g. `sandbox: "bwrap"` where bubblewrap does not work). */
+export class ContainmentError extends Error {}
+
+/** Builds the run's command; throws ContainmentError when the config's sandbox demand cannot be met. */
+export async function contain(input: ContainInput): Promise<Contained> {
+  const uid = currentUid();
+  let sandbox: "bwrap" | "none" = "none";
+  let note: string | undefined;
+  let argv = [input.python, "-u", input.bootstrap, input.policyPath, ...input.args];
+  let cwd = input.cwd;
+  let user: string | undefined;
+  const env = { ...input.env };
+  let nprocBase: number | undefined = uid === undefined || uid === 0 ? undefined : tasksOfUid(uid);
+
+  // The probes run once per orch process; start them together.
+  const cgProbe = probePidsCgroup();
+  const pythonProbe = input.mode === "none" ? undefined : probePython(input.python, env, input.cwd);
+  pythonProbe?.catch(() => {});
+  if (input.mode === "none") {
+    note = `sandbox disabled in the config (sandbox: "none"): resource limits only`;
+  } else {
+    const support = await probeSandbox();
+    let why = support.available ? undefined : support.reason ?? "bubblewrap is not available";
+    if (!why && !input.socketPath) why = "the IPC shim is on TCP, which a sandbox without network cannot reach";
+    if (why) {
+      if (input.mode === "bwrap") throw new ContainmentError(`sandbox "bwrap" is required by the config, but ${why}`);
+      note = `no sandbox (${why}): resource limits only`;
+    } else {
+      sandbox = "bwrap";
+      note = support.reason;
+      const python = await pythonProbe!.catch((err) => {
+        throw new ContainmentError(`cannot inspect ${input.python}: ${errorText(err)}`);
+      });
+      const built = sandboxedCommand(input, support, python.executable, [...python.prefixes, ...python.path]);
+      argv = built.argv;
+      user = built.user;
+      nprocBase = built.nprocBase;
+      env.ORCH_IPC_SOCKET = INSIDE_SOCKET;
+      cwd = "/";
+    }
+  }
+
+  let cgroup: PidsCgroup | undefined;
+  const cg = await cgProbe;
+  if (cg.available) {
+    const made = PidsCgroup.create(
+      { version: cg.version!, parent: cg.parent! },
+      input.runId,
+      input.limits.processes + WRAPPER_TASKS,
+    );
+    if (typeof made !== "string") {
+      cgroup = made;
+      argv = made.wrap(argv);
+    }
+  }
+  const nproc = nprocBase === undefined ? undefined : nprocBase + input.limits.processes;
+  env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
+  const processLimit: ProcessLimit = cgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
+  return { argv, env, cwd, sandbox, note, user, processLimit, cgroup };
+}
+
+/** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */
+function sandboxedCommand(
+  input: ContainInput,
+  support: SandboxSupport,
+  python: string,
+  pythonPaths: string[],
+): { argv: string[]; user?: string; nprocBase?: number } {
+  const dropTo = support.dropTo;
+  let source: string | undefined;
+  let user: string | undefined;
+  let nprocBase: number | undefined;
+  if (dropTo) {
+    // The policy runs as a real non-root uid: its run and output folders must be its own.
+    chownSync(input.runDir, dropTo.uid, dropTo.gid);
+    if (input.ownOutputDir) chownSync(input.outputDir, dropTo.uid, dropTo.gid);
+    // connect() needs write permission on the socket; outside, its 0700 folder still keeps others
+    // out, and inside only this orch's sandboxes see it. The run token is what authorizes a call.
+    chmodSync(input.socketPath!, 0o666);
+    // uid 65534 may not be able to read the policy where it is: it gets a copy (named as the original).
+    if (!isUnder(resolve(input.policyPath), input.runDir)) {
+      source = join(input.runDir, ".orch_policy_source.py");
+      writeFileSync(source, input.code, { mode: 0o644 });
+    }
+    user = `uid ${dropTo.uid}`;
+    nprocBase = tasksOfUid(dropTo.uid);
+  } else if (currentUid() !== 0) {
+    // In bubblewrap's own user namespace RLIMIT_NPROC counts only this sandbox's tasks (bwrap's init and us).
+    nprocBase = 2;
+  }
+  const hide = [rt.env("HOME"), tmpdir(), input.cacheDir, rt.env("XDG_RUNTIME_DIR")].flatMap((p) => p ? [p] : []);
+  // The caller's folder stays the working folder when it can be shown read-only without showing a
+  // hidden folder with it (it is not $HOME itself, for one); otherwise the run folder is.
+  const hidden = [...HIDDEN_ROOTS, ...hide];
+  const wantCwd = resolve(input.cwd);
+  const visible = !hidden.some((h) => isUnder(wantCwd, h)) || !hidden.some((h) => isUnder(h, wantCwd));
+  const cwd = visible ? wantCwd : input.runDir;
+  const argv = sandboxArgv({
+    bwrap: support.bwrap!,
+    argv: [
+      python,
+      "-u",
+      `${INSIDE_API}/orch_bootstrap.py`,
+      ...(source ? ["--source", source] : []),
+      input.policyPath,
+      ...input.args,
+    ],
+    cwd,
+    writable: [input.runDir, input.outputDir],
+    readable: [input.policyPath, dirname(resolve(input.policyPath)), ...(visible ? [cwd] : []), ...pythonPaths],
+    mounts: [{ from: input.apiDir, to: INSIDE_API }, { from: input.socketPath!, to: INSIDE_SOCKET }],
+    hide,
+    dropTo,
+  });
+  return { argv, user, nprocBase };
+}

@@ -1,0 +1,78 @@
+/** What a policy run is asked to do and what it reports. */
+import type { Config } from "../config/schema.ts";
+import type { IpcHost } from "../ipc/host.ts";
+import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ToolSource } from "../sources/types.ts";
+import type { ProcessLimit } from "./containment.ts";
+import type { LimitOverrides, Limits } from "./limits.ts";
+
+export type RunStatus = "success" | "error" | "timeout" | "aborted";
+
+export interface RunRequest {
+  /** The policy's source. */
+  code: string;
+  /** The file it came from (tracebacks name it); absent for code strings. */
+  path?: string;
+  args?: string[];
+  /** Wall-clock seconds; clamped to [1, 86400]. */
+  timeoutSec?: number;
+  /** Per-run limits; absent ones come from the config's `orchestrator.limits`, then the defaults. */
+  limits?: LimitOverrides;
+  /** Narrows the config's allow list for this run. */
+  allow?: string[];
+  /** Tool calls this run may make (overrides the config's `limits.calls`). */
+  maxCalls?: number;
+  /**
+   * Approves calls of the config's `confirm` tools, one call at a time: `orch run` asks on the
+   * terminal, `orch serve` asks the MCP client (elicitation). Absent: such calls are denied.
+   */
+  confirm?: ConfirmHook;
+  /** False: a call to an exclusive server that another run holds is refused at once instead of waiting. */
+  waitExclusive?: boolean;
+  /**
+   * Live output. A returned promise holds back reading the policy's output until it settles, so a
+   * slow reader (a terminal, a pipe) slows the policy down instead of growing orch's memory.
+   */
+  onStdout?: (chunk: Uint8Array) => void | Promise<void>;
+  onStderr?: (chunk: Uint8Array) => void | Promise<void>;
+  /** Aborting it aborts the run (client cancel, Ctrl-C). */
+  signal?: AbortSignal;
+  /** Working directory (default: the run folder). */
+  cwd?: string;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  returncode: number;
+  output: string;
+  error: string;
+  runId: string;
+  durationMs: number;
+  logPath: string;
+  outputDir: string;
+  calls: number;
+  /** Calls the scope refused (not allowed, budget, guard, approval). */
+  denied: number;
+  /** What contained the policy: `none` means resource limits only (`sandboxNote` says why). */
+  sandbox: "bwrap" | "none";
+  sandboxNote?: string;
+  /** Who the policy ran as, when orch changed it (root orch: `uid 65534`). */
+  user?: string;
+  /** The limits the run had, and what enforced the process limit. */
+  limits: Limits & { processLimit: ProcessLimit };
+  /** Why the run was aborted or timed out. */
+  reason?: string;
+}
+
+export interface ExecutorDeps {
+  config: Config;
+  source: ToolSource;
+  host: IpcHost;
+  /** Folder with unified_api.py and the runtime. */
+  apiDir: string;
+  bootstrap: string;
+  /** Where run logs go (`<runsDir>/<runId>/`). */
+  runsDir: string;
+  /** orch's cache folder (hidden from sandboxed policies; exclusive-server locks live under it). */
+  cacheDir?: string;
+}

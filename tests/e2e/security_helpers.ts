@@ -1,0 +1,212 @@
+/**
+ * Shared by the security tests: configs with the `slow` fixture server and the simulated robot,
+ * the hostile policies of tests/fixtures/policies, orch started as another user (root -> nobody),
+ * and what this machine can contain (so a test that needs bubblewrap skips, saying why).
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { probePidsCgroup } from "../../src/executor/cgroup.ts";
+import { probeSandbox, type SandboxSupport } from "../../src/executor/sandbox.ts";
+import { FIXTURE_SERVERS, newTag, orchArgv, pyServer, PYTHON_SERVERS, ROOT, tempDir, writeConfig } from "./helpers.ts";
+
+export const POLICIES = join(ROOT, "tests", "fixtures", "policies");
+export const SLOW = join(FIXTURE_SERVERS, "slow.py");
+export const NOBODY = 65534;
+
+/** A policy file of tests/fixtures/policies. */
+export function policy(name: string): string {
+  return join(POLICIES, name);
+}
+
+export interface TestConfig {
+  dir: string;
+  path: string;
+  tag: string;
+  /** The slow server's FIXTURE_LOG. */
+  log: string;
+  /** The simulated robot's world folder. */
+  world: string;
+}
+
+/**
+ * A config with the `slow` fixture server (logging to `log`) and the simulated `ros-mcp-server`,
+ * plus `orchestrator` settings. `open` makes the folder usable by another user (root -> nobody).
+ */
+export function securityConfig(
+  orchestrator: Record<string, unknown> = {},
+  opts: { env?: Record<string, string>; exclusive?: boolean; open?: boolean } = {},
+): TestConfig {
+  const dir = tempDir("orch-sec-");
+  const tag = newTag();
+  const log = join(dir, "slow.jsonl");
+  const world = join(dir, "world");
+  const slow = { ...pyServer(SLOW, tag, { FIXTURE_LOG: log, ...opts.env }), exclusive: opts.exclusive };
+  const ros = pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag, { ROBOT_SIM_DIR: world, ...opts.env });
+  const path = writeConfig(dir, { mcpServers: { slow, "ros-mcp-server": ros }, orchestrator });
+  if (opts.open) openTo(dir, NOBODY);
+  return { dir, path, tag, log, world };
+}
+
+/** Hands a folder (and what is in it now) to `uid`. */
+export function openTo(dir: string, uid: number): void {
+  chownSync(dir, uid, uid);
+  chmodSync(dir, 0o755);
+  chmodSync(join(dir, "mcp_servers_config.json"), 0o644);
+}
+
+/** The slow server's log as events. */
+export function slowEvents(log: string): { event: string; tool?: string; t: number; [k: string]: unknown }[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** The simulated robot's event counters (stop_count, commands). */
+export function robotEvents(world: string): { stop_count: number; commands: number } {
+  const doc = JSON.parse(readFileSync(join(world, "world.json"), "utf8"));
+  return doc.events;
+}
+
+let support: Promise<SandboxSupport> | undefined;
+
+/** Why bubblewrap cannot be tested here, or undefined when it can. */
+export async function noSandboxReason(): Promise<string | undefined> {
+  support ??= probeSandbox();
+  const s = await support;
+  return s.available ? undefined : s.reason ?? "bubblewrap is not available";
+}
+
+/** Why a fork bomb would not be bounded here (root without a uid-changing sandbox or a pids cgroup). */
+export async function unboundedReason(sandboxed: boolean): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  if ((await probePidsCgroup()).available) return undefined;
+  support ??= probeSandbox();
+  const s = await support;
+  if (sandboxed && s.available && s.dropTo) return undefined;
+  return "orch runs as root with neither a pids cgroup nor a sandbox that changes uid: nothing would bound it";
+}
+
+/** Prints why a test is skipped, so a skip is never silent. */
+export function skip(name: string, why: string): void {
+  console.log(`SKIP ${name}: ${why}`);
+}
+
+export interface Spawned {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** Bytes written to stdout (all of them, also when `keepStdout` limited what was kept). */
+  stdoutBytes: number;
+  /** Largest resident set of the orch process seen while it ran, in bytes (0 when not sampled). */
+  maxRss: number;
+  durationMs: number;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Run orch as this user (only when the tests run as root): `setpriv` changes to uid and gid. */
+  asUid?: number;
+  /** Put orch in a new session without a controlling terminal (`setsid`). */
+  noTty?: boolean;
+  /** Commands to put in front of orch (e.g. the pty driver). */
+  wrapper?: string[];
+  /** Keep only the last this-many characters of stdout (the rest is counted). */
+  keepStdout?: number;
+  /** Sample orch's memory while it runs. */
+  sampleRss?: boolean;
+  onStdout?: (text: string) => void;
+  onStart?: (pid: number) => void;
+  timeoutMs?: number;
+}
+
+/** A private cache, no colour, and for another user a HOME and (from source) a DENO_DIR of its own. */
+function baseEnv(opts: SpawnOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
+  env.NO_COLOR = "1";
+  if (opts.asUid !== undefined) {
+    const home = tempDir("orch-user-");
+    chownSync(home, opts.asUid, opts.asUid);
+    env.HOME = home;
+    env.PATH = "/usr/local/bin:/usr/bin:/bin";
+    const denoDir = `/tmp/orch-e2e-deno-${opts.asUid}`;
+    mkdirSync(denoDir, { recursive: true, mode: 0o700 });
+    chownSync(denoDir, opts.asUid, opts.asUid);
+    env.DENO_DIR = denoDir;
+    env.ORCH_CACHE_DIR = join(home, "cache");
+  } else {
+    env.ORCH_CACHE_DIR ??= tempDir("orch-cache-");
+  }
+  return env;
+}
+
+/** Runs orch with `args`, as `runOrch` does, with the extras above. */
+export function spawnOrch(args: string[], opts: SpawnOptions = {}): Promise<Spawned> {
+  const argv = [...(opts.wrapper ?? [])];
+  if (opts.noTty) argv.push("setsid", "-w");
+  if (opts.asUid !== undefined) {
+    argv.push("setpriv", `--reuid=${opts.asUid}`, `--regid=${opts.asUid}`, "--clear-groups", "--");
+  }
+  argv.push(...orchArgv(), ...args);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const env = baseEnv(opts);
+    const cwd = opts.cwd ?? (opts.asUid !== undefined ? env.HOME : tempDir());
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: "pipe" });
+    let stdout = "";
+    let stderr = "";
+    let stdoutBytes = 0;
+    let maxRss = 0;
+    const keep = opts.keepStdout ?? Infinity;
+    child.stdout.on("data", (d: Uint8Array) => {
+      stdoutBytes += d.length;
+      const text = new TextDecoder().decode(d);
+      stdout = (stdout + text).slice(-keep);
+      opts.onStdout?.(text);
+    });
+    child.stderr.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
+    const sampler = opts.sampleRss
+      ? setInterval(() => {
+        try {
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
+          maxRss = Math.max(maxRss, kb * 1024);
+        } catch {
+          // Gone.
+        }
+      }, 50)
+      : undefined;
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+    child.on("error", reject);
+    child.on("spawn", () => opts.onStart?.(child.pid!));
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      clearInterval(sampler);
+      resolve({ code, signal, stdout, stderr, stdoutBytes, maxRss, durationMs: performance.now() - started });
+    });
+    child.stdin.end();
+  });
+}
+
+/** `key: value` lines a fixture policy printed. */
+export function outcomes(stdout: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of stdout.split("\n")) {
+    const m = /^([^:]+): (.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** Resolves when `pred` holds (polled every 50 ms), or rejects after `ms`. */
+export async function until(pred: () => boolean, ms = 20_000, what = "condition"): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export { ROOT };
