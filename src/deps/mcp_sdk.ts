@@ -26,6 +26,7 @@ export {
   CallToolRequestSchema,
   type CallToolResult,
   CallToolResultSchema,
+  ElicitRequestSchema,
   ErrorCode,
   isInitializeRequest,
   type JSONRPCMessage,

@@ -6,6 +6,7 @@ import { pythonSignature, renderDocs } from "../codegen/mod.ts";
 import { assignFunctionNames } from "../codegen/names.ts";
 import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
+import type { ConfirmHook } from "../ipc/scope.ts";
 import { ProgressLines } from "./progress.ts";
 import type { OrchService } from "./service.ts";
 import { describeArgsError, DocsArgs, ExecuteArgs, NoArgs, SearchArgs } from "./tools.ts";
@@ -15,6 +16,8 @@ export interface CallExtra {
   signal: AbortSignal;
   _meta?: { progressToken?: string | number };
   sendNotification: (notification: ServerNotification) => Promise<void>;
+  /** Asks the client's person to approve a `confirm` tool (set by the session's server). */
+  confirm?: ConfirmHook;
 }
 
 /** A result as structuredContent and as the same JSON in a text item. */
@@ -63,6 +66,7 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
       timeoutSec: timeout,
       allow: allowed_tools,
       signal: extra.signal,
+      confirm: extra.confirm,
       onStdout: progress?.sink("stdout"),
       onStderr: progress?.sink("stderr"),
     });

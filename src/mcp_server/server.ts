@@ -9,6 +9,7 @@ import {
   type Tool,
 } from "../deps/mcp_sdk.ts";
 import { VERSION } from "../version.ts";
+import { approvalsVia } from "./approval.ts";
 import { DirectTools } from "./direct.ts";
 import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";
 import type { OrchService } from "./service.ts";
@@ -45,7 +46,10 @@ export function createMcpServer(service: OrchService): Server {
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
     const { name, arguments: args } = req.params;
     const own = code ? HANDLERS[name] : undefined;
-    if (own) return await own(service, args ?? {}, extra as CallExtra);
+    if (own) {
+      const withApproval: CallExtra = { ...(extra as CallExtra), confirm: approvalsVia(server, extra.signal) };
+      return await own(service, args ?? {}, withApproval);
+    }
     if (direct && await direct.has(name)) return await direct.call(name, args ?? {}, extra as CallExtra);
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}"`);
   });
