@@ -14,7 +14,12 @@ export function staticHooks(
   return {
     staticIntrospect: async (_server, entry) => {
       const script = serverScript(entry, config.baseDir);
-      const res = await introspectFile(script, { python: config.orchestrator.python, cacheDir });
+      const res = await introspectFile(script, {
+        python: config.orchestrator.python,
+        cacheDir,
+        sandbox: config.orchestrator.sandbox,
+        roots: entry.type === "stdio" ? [entry.cwd ?? config.baseDir] : [],
+      });
       return { tools: res.tools, warnings: res.warnings, key: null };
     },
     staticKey: (_server, entry) => staticKey(entry, config.baseDir),

@@ -2,15 +2,19 @@
  * Static introspection: reads a Python FastMCP server's tools from its
  * source with templates/introspect_fastmcp.py, never importing or starting
  * it. The reader runs as `python3 -I` with an empty environment, a timeout
- * and an output cap.
+ * and an output cap, and, where bubblewrap works, in the same sandbox as
+ * policies: no network, read-only root, homes hidden but the server's folder.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ASSETS } from "../assets.ts";
 import type { ToolInfo } from "../catalog/types.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { OrchError } from "../errors.ts";
+import { probePython } from "../executor/python_probe.ts";
+import { probeSandbox, sandboxArgv } from "../executor/sandbox.ts";
 import { rt } from "../runtime/mod.ts";
 import { resolveServerScript } from "./resolve.ts";
 
@@ -53,17 +57,61 @@ async function readCapped(stream: ReadableStream<Uint8Array> | null, cap: number
   return new TextDecoder().decode(await new Blob(parts as BlobPart[]).arrayBuffer());
 }
 
+export interface IntrospectOptions {
+  python?: string;
+  cacheDir: string;
+  serverName?: string;
+  timeoutMs?: number;
+  /** `auto` (default): bubblewrap when it works here; `bwrap`: required; `none`: never. */
+  sandbox?: "auto" | "bwrap" | "none";
+  /** Folders the reader may see besides the script's own (e.g. the server's cwd for `-m` packages). */
+  roots?: string[];
+}
+
+const INSIDE_READER = "/run/orch/introspect_fastmcp.py";
+
+/** The reader's command line inside bubblewrap, or undefined to run it bare. */
+async function sandboxed(
+  python: string,
+  reader: string,
+  script: string,
+  tail: string[],
+  opts: IntrospectOptions,
+): Promise<string[] | undefined> {
+  const mode = opts.sandbox ?? "auto";
+  if (mode === "none") return undefined;
+  const support = await probeSandbox();
+  if (!support.available) {
+    if (mode === "bwrap") throw new IntrospectError(`sandbox "bwrap" is required but ${support.reason}`);
+    return undefined;
+  }
+  const env = { PATH: rt.env("PATH") ?? "/usr/bin:/bin" };
+  const info = await probePython(python, env).catch((err) => {
+    throw new IntrospectError(`cannot introspect "${script}": ${python} does not run: ${(err as Error).message}`);
+  });
+  return sandboxArgv({
+    bwrap: support.bwrap!,
+    argv: [info.executable, "-I", INSIDE_READER, script, ...tail],
+    cwd: dirname(script),
+    readable: [dirname(script), ...(opts.roots ?? []), ...info.prefixes, ...info.path],
+    mounts: [{ from: reader, to: INSIDE_READER }],
+    hide: [rt.env("HOME"), tmpdir(), opts.cacheDir].flatMap((p) => p ? [p] : []),
+  });
+}
+
 /** Reads the tools of the Python file `script` without running it. */
 export async function introspectFile(
   script: string,
-  opts: { python?: string; cacheDir: string; serverName?: string; timeoutMs?: number },
+  opts: IntrospectOptions,
 ): Promise<StaticTools> {
   if (!existsSync(script)) throw new IntrospectError(`cannot introspect "${script}": no such file`);
-  const args = ["-I", readerPath(join(opts.cacheDir, "introspect")), script];
-  if (opts.serverName) args.push("--server-name", opts.serverName);
+  const reader = readerPath(join(opts.cacheDir, "introspect"));
+  const tail = opts.serverName ? ["--server-name", opts.serverName] : [];
+  const python = opts.python ?? "python3";
+  const argv = await sandboxed(python, reader, script, tail, opts) ?? [python, "-I", reader, script, ...tail];
   const child = rt.spawn({
-    cmd: opts.python ?? "python3",
-    args,
+    cmd: argv[0]!,
+    args: argv.slice(1),
     cwd: dirname(script),
     env: { PATH: rt.env("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8" },
     stdout: "pipe",

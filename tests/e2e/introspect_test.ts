@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { newTag, PYTHON_SERVERS, ROOT, runOrch, survivors, tempDir, writeConfig } from "./helpers.ts";
 
@@ -89,4 +89,23 @@ Deno.test("orch list re-reads a static server after its source changes", async (
   const two = JSON.parse((await runOrch(["list", "-c", config, "--json"], { env })).stdout).servers[0];
   assert.equal(two.origin, "static");
   assert.deepEqual(two.tools.map((t: { name: string }) => t.name), ["second"]);
+});
+
+Deno.test("static introspection runs inside bubblewrap when it works here", async () => {
+  const bwrap = ["/usr/bin/bwrap", "/bin/bwrap"].find((p) => existsSync(p));
+  if (!bwrap) {
+    console.log("skipped: bubblewrap is not installed (scripts/bootstrap installs it as root)");
+    return;
+  }
+  const dir = tempDir();
+  const log = join(dir, "bwrap.log");
+  const wrapper = join(dir, "bwrap");
+  writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${log}\nexec ${bwrap} "$@"\n`, { mode: 0o755 });
+  const r = await runOrch(["introspect", "--json", join(FIXTURES, "never_imported.py")], {
+    env: { ORCH_BWRAP: wrapper },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(JSON.parse(r.stdout).tools.length > 0);
+  const calls = readFileSync(log, "utf8");
+  assert.match(calls, /--unshare-all .*introspect_fastmcp\.py .*never_imported\.py/);
 });
