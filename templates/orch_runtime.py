@@ -758,7 +758,8 @@ def _answer(status, body, server, tool):
         error = "\n".join(texts) or payload.get("message") or "HTTP %d" % status
     elif not isinstance(error, str):
         error = json.dumps(error)
-    if payload.get("aborted") or error.startswith("[ABORTED]"):
+    # A tool's own error text may start with "[ABORTED]" (an e-stop message): only orch's word ends the run.
+    if payload.get("aborted") or (error.startswith("[ABORTED]") and not payload.get("isError")):
         e = PolicyAborted(error)
         _aborted = e.message
         raise e

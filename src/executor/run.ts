@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { errorText } from "../errors.ts";
+import { errorText, PolicyError } from "../errors.ts";
 import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
 import { rt } from "../runtime/mod.ts";
 import { contain, type Contained, ContainmentError } from "./containment.ts";
@@ -56,14 +56,8 @@ export class Executor {
       confirm: req.confirm,
       beforeCall: exclusiveHook(locks, exclusive, () => scope, req.waitExclusive !== false, (t) => say(t)),
     });
-    const runDir = mkdtempSync(join(tmpdir(), "orch-run-"));
-    const logDir = join(this.deps.runsDir, scope.runId);
-    mkdirSync(logDir, { recursive: true, mode: 0o700 });
     const clientOutput = rt.env("MCP_CLIENT_OUTPUT_DIR");
-    const outputDir = clientOutput || join(logDir, "out");
-    mkdirSync(outputDir, { recursive: true });
-    const logPath = join(logDir, "output.log");
-    const log = new RunLog(logPath, limits.fileSizeMb * 1024 * 1024);
+    const { runDir, outputDir, logPath, log, policyPath } = this.#prepare(scope, req, clientOutput, limits.fileSizeMb);
     const say = (text: string) => {
       const bytes = enc.encode(`orch: ${text}\n`);
       stderr.push(bytes);
@@ -71,9 +65,6 @@ export class Executor {
       void req.onStderr?.(bytes);
     };
     for (const note of notes) say(note);
-
-    const policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
-    if (!req.path) writeFileSync(policyPath, req.code);
 
     let status: RunStatus | undefined;
     let reason: string | undefined;
@@ -209,6 +200,27 @@ export class Executor {
       limits: { ...limits, processLimit: contained?.processLimit ?? "none" },
       reason,
     };
+  }
+
+  /** The run's folders, log and policy file; on failure nothing of the run is left (token, folder). */
+  #prepare(scope: RunScope, req: RunRequest, clientOutput: string | undefined, fileSizeMb: number) {
+    let runDir: string | undefined;
+    try {
+      runDir = mkdtempSync(join(tmpdir(), "orch-run-"));
+      const logDir = join(this.deps.runsDir, scope.runId);
+      mkdirSync(logDir, { recursive: true, mode: 0o700 });
+      const outputDir = clientOutput || join(logDir, "out");
+      mkdirSync(outputDir, { recursive: true });
+      const logPath = join(logDir, "output.log");
+      const policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
+      if (!req.path) writeFileSync(policyPath, req.code);
+      const log = new RunLog(logPath, fileSizeMb * 1024 * 1024);
+      return { runDir, outputDir, logPath, log, policyPath };
+    } catch (err) {
+      this.deps.host.registry.remove(scope.runId);
+      if (runDir) rmSync(runDir, { recursive: true, force: true });
+      throw new PolicyError(`cannot prepare the run: ${errorText(err)}`);
+    }
   }
 
   /**

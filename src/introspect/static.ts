@@ -92,8 +92,9 @@ async function sandboxed(
   return sandboxArgv({
     bwrap: support.bwrap!,
     argv: [info.executable, "-I", INSIDE_READER, script, ...tail],
-    cwd: dirname(script),
-    readable: [dirname(script), ...(opts.roots ?? []), ...info.prefixes, ...info.path],
+    // The folder may be one the sandbox must keep hidden ($HOME itself): the file is then bound alone.
+    cwd: "/",
+    readable: [script, dirname(script), ...(opts.roots ?? []), ...info.prefixes, ...info.path],
     mounts: [{ from: reader, to: INSIDE_READER }],
     hide: [rt.env("HOME"), tmpdir(), opts.cacheDir].flatMap((p) => p ? [p] : []),
   });

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Catalog } from "../catalog/types.ts";
-import { errorText, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
+import { errorText, UnknownToolError, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
@@ -190,6 +190,7 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
 function callFailure(err: unknown, server: string, tool: string): Response {
   if (err instanceof CallDeniedError) return fail(403, err.reason, { denied: true });
   if (err instanceof UpstreamDeniedError) return fail(403, err.reason, { denied: true });
+  if (err instanceof UnknownToolError) return fail(404, err.message);
   if (err instanceof RunAbortedError || err instanceof UpstreamAbortedError) {
     return fail(409, err.message, { aborted: true });
   }

@@ -1,13 +1,15 @@
 /**
  * `--expose direct|both`: every downstream tool re-exposed as `server__tool`
  * (the generated Python name), its call forwarded through the ToolSource
- * under the config's allow/deny list and argument guards.
+ * under the config's allow/deny list, argument guards and approvals. Tools of
+ * `exclusive` servers are not re-exposed: a direct call could interleave with
+ * a policy run that holds the server, so they are reachable through policies only.
  */
 import type { Catalog } from "../catalog/types.ts";
 import { assignFunctionNames } from "../codegen/names.ts";
 import type { CallToolResult, Tool } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
-import { RunScope } from "../ipc/scope.ts";
+import { type ConfirmHook, RunScope } from "../ipc/scope.ts";
 import type { CallExtra } from "./handlers.ts";
 import { textResult } from "./handlers.ts";
 import type { OrchService } from "./service.ts";
@@ -25,11 +27,17 @@ export class DirectTools {
   #targets = new Map<string, Target>();
   readonly #scope: RunScope;
 
-  constructor(service: OrchService) {
+  constructor(service: OrchService, confirm?: ConfirmHook) {
     this.#service = service;
     const orch = service.session.config.orchestrator;
-    // One long-lived scope: allow/deny and guards apply as in runs; no call budget.
-    this.#scope = new RunScope({ allow: orch.allow, deny: orch.deny, guards: orch.guards });
+    // One long-lived scope: allow/deny, guards and approvals apply as in runs; no call budget.
+    this.#scope = new RunScope({
+      allow: orch.allow,
+      deny: orch.deny,
+      guards: orch.guards,
+      confirmTools: orch.confirm,
+      confirm,
+    });
   }
 
   async #index(): Promise<void> {
@@ -39,6 +47,7 @@ export class DirectTools {
     const targets = new Map<string, Target>();
     for (const t of assignFunctionNames(catalog).tools) {
       if (!this.#scope.allows(t.server, t.tool.name)) continue;
+      if (this.#service.session.config.servers.get(t.server)?.exclusive) continue;
       targets.set(t.pyName, { server: t.server, tool: t.tool.name });
       tools.push({
         name: t.pyName,

@@ -46,6 +46,15 @@ function namesOf(catalog: Catalog): Map<string, string> {
   return names;
 }
 
+/**
+ * The timeout an agent may ask for: never past the config's `limits.timeout` when the config sets
+ * one (an agent must not outrun the person's limit); otherwise the executor's own clamp applies.
+ */
+export function agentTimeout(requested: number | undefined, configured: number | undefined): number | undefined {
+  if (requested === undefined || configured === undefined || !(requested > 0)) return requested ?? configured;
+  return Math.min(requested, configured);
+}
+
 /** execute_composed_code: one policy run; output lines stream as progress when the client asks. */
 export async function executeCode(service: OrchService, raw: unknown, extra: CallExtra): Promise<CallToolResult> {
   const parsed = ExecuteArgs.safeParse(raw ?? {});
@@ -63,7 +72,7 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
   try {
     const r = await service.run({
       code,
-      timeoutSec: timeout,
+      timeoutSec: agentTimeout(timeout, service.session.config.orchestrator.limits.timeout),
       allow: allowed_tools,
       signal: extra.signal,
       confirm: extra.confirm,

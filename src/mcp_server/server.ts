@@ -9,6 +9,7 @@ import {
   type Tool,
 } from "../deps/mcp_sdk.ts";
 import { VERSION } from "../version.ts";
+import type { ConfirmHook } from "../ipc/scope.ts";
 import { approvalsVia } from "./approval.ts";
 import { DirectTools } from "./direct.ts";
 import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";
@@ -31,7 +32,10 @@ const INSTRUCTIONS = "Write one Python policy for multi-step work and run it wit
 /** A Server for one MCP session (stdio has one; HTTP one per session id); close it to unsubscribe. */
 export function createMcpServer(service: OrchService): Server {
   const code = service.expose !== "direct";
-  const direct = service.expose !== "code" ? new DirectTools(service) : undefined;
+  // Approvals of direct calls ask the person through this session's client, like runs do
+  // (called only once a call arrives, when `server` below exists).
+  const confirm: ConfirmHook = (srv, tool, args) => approvalsVia(server)(srv, tool, args);
+  const direct = service.expose !== "code" ? new DirectTools(service, confirm) : undefined;
   const server = new Server(
     { name: "orch", version: VERSION },
     { capabilities: { tools: { listChanged: direct !== undefined } }, ...(code ? { instructions: INSTRUCTIONS } : {}) },

@@ -34,6 +34,8 @@ export class StdioTransport implements Transport {
   #tail = "";
   #exit: ExitStatus | undefined;
   #closing = false;
+  /** Settles when the process has ended, or when it could not be started. */
+  readonly #ended = Promise.withResolvers<void>();
   #garbageLines = 0;
   #logQueue: Promise<void> = Promise.resolve();
 
@@ -51,7 +53,7 @@ export class StdioTransport implements Transport {
 
   /** Resolves when the process has ended (at once when it never started). */
   get exited(): Promise<void> {
-    return this.#child ? this.#child.exited.then(() => {}) : Promise.resolve();
+    return this.#ended.promise;
   }
 
   /** Waits up to `ms` for the process to end; true when it has. */
@@ -85,6 +87,7 @@ export class StdioTransport implements Transport {
       const why = /not ?found|ENOENT|No such file/i.test(msg)
         ? `command not found: "${this.opts.command}"`
         : `cannot start "${this.opts.command}": ${msg}`;
+      this.#ended.resolve();
       return Promise.reject(new Error(why));
     }
     const child = this.#child;
@@ -94,6 +97,7 @@ export class StdioTransport implements Transport {
     void this.#readStderr(child.stderr!);
     void child.exited.then((status) => {
       this.#exit = status;
+      this.#ended.resolve();
       this.#writer?.releaseLock();
       this.onclose?.();
     });
@@ -102,21 +106,27 @@ export class StdioTransport implements Transport {
 
   async #readStdout(stream: ReadableStream<Uint8Array>): Promise<void> {
     const decoder = new TextDecoder();
-    let buf = "";
+    // Pieces of a line not yet ended: a big message arrives in many chunks, and searching only the
+    // new chunk for its newline keeps reading linear in the message's size.
+    let pending: string[] = [];
     try {
       for await (const chunk of stream) {
-        buf += decoder.decode(chunk, { stream: true });
+        let text = decoder.decode(chunk, { stream: true });
         let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
+        while ((nl = text.indexOf("\n")) >= 0) {
+          pending.push(text.slice(0, nl));
+          text = text.slice(nl + 1);
+          const line = pending.length === 1 ? pending[0]! : pending.join("");
+          pending = [];
           this.#handleLine(line);
         }
+        if (text) pending.push(text);
       }
     } catch {
       // The process went away; onclose reports it.
     }
-    if (buf.trim()) this.#handleLine(buf);
+    const rest = pending.join("");
+    if (rest.trim()) this.#handleLine(rest);
   }
 
   #handleLine(line: string): void {

@@ -10,6 +10,8 @@ import type { ToolInfo } from "../catalog/types.ts";
 import {
   type CallToolResult,
   Client,
+  ErrorCode,
+  McpError,
   SSEClientTransport,
   StreamableHTTPClientTransport,
   ToolListChangedNotificationSchema,
@@ -53,6 +55,22 @@ function describeExit(stdio: StdioTransport | undefined): string {
   return ` (the process ${how}${tail ? `; stderr: ${tail.split("\n").slice(-5).join("\n")}` : ""})`;
 }
 
+/** True for the SDK's own request timeout, not for a server's error text that mentions one. */
+function isTimeout(err: unknown): boolean {
+  return err instanceof McpError && err.code === ErrorCode.RequestTimeout;
+}
+
+/** Waits for `p`, but rejects as soon as `signal` aborts (the work behind `p` goes on for others). */
+function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error("aborted"));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error("aborted"));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 /** The ToolSource that starts and talks to servers itself. */
 export class UpstreamPool implements ToolSource {
   onToolsChanged?: (server: string) => void;
@@ -89,11 +107,17 @@ export class UpstreamPool implements ToolSource {
     return this.#servers.get(server)?.conn !== undefined;
   }
 
+  /**
+   * The server's connection, shared by every caller. It is opened without any caller's signal
+   * (one run's abort must not kill a start others wait for); each caller stops waiting on its own.
+   */
   #connect(server: string, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
     const state = this.#servers.get(server)!;
-    if (state.conn) return state.conn;
-    const conn = this.#open(server, this.#entry(server), timeoutMs, signal);
-    state.conn = conn;
+    state.conn ??= this.#track(state, this.#open(server, this.#entry(server), timeoutMs));
+    return untilAborted(state.conn, signal);
+  }
+
+  #track(state: ServerState, conn: Promise<Connection>): Promise<Connection> {
     conn.then(
       (c) => {
         const sdkOnClose = c.transport.onclose;
@@ -116,7 +140,7 @@ export class UpstreamPool implements ToolSource {
     return conn;
   }
 
-  async #open(server: string, entry: ServerConfig, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+  async #open(server: string, entry: ServerConfig, timeoutMs: number): Promise<Connection> {
     if (this.#closed) throw new UpstreamError(server, `${server}: orch is shutting down`);
     const state = this.#servers.get(server)!;
     // Back off after crashes: 0.25 s, 0.5 s, ... up to 10 s since the last one.
@@ -140,10 +164,10 @@ export class UpstreamPool implements ToolSource {
       this.#processes.add(stdio);
       void stdio.exited.then(() => this.#processes.delete(stdio));
       try {
-        await client.connect(stdio, { timeout: timeoutMs, signal });
+        await client.connect(stdio, { timeout: timeoutMs });
       } catch (err) {
         const text = errorText(err);
-        const timedOut = /timed out|timeout/i.test(text);
+        const timedOut = isTimeout(err);
         // A write may fail (EPIPE) a moment before the exit is seen: give the exit a chance to land.
         const exited = !timedOut && await stdio.waitExit(500);
         await stdio.close(200).catch(() => {});
@@ -166,7 +190,7 @@ export class UpstreamPool implements ToolSource {
       ? [new SSEClientTransport(url, { requestInit })]
       : [new StreamableHTTPClientTransport(url, { requestInit })];
     try {
-      await client.connect(attempts[0]!, { timeout: timeoutMs, signal });
+      await client.connect(attempts[0]!, { timeout: timeoutMs });
       return { client, transport: attempts[0]!, closed: false };
     } catch (err) {
       // A server that only speaks the old HTTP+SSE transport answers 4xx to a Streamable HTTP POST.
@@ -174,7 +198,7 @@ export class UpstreamPool implements ToolSource {
         const sse = new SSEClientTransport(url, { requestInit });
         const fallback = new Client({ name: "orch", version: VERSION }, { capabilities: {} });
         try {
-          await fallback.connect(sse, { timeout: timeoutMs, signal });
+          await fallback.connect(sse, { timeout: timeoutMs });
           return { client: fallback, transport: sse, closed: false };
         } catch {
           // Report the first error: it is the one for the transport the config asked for.
@@ -224,7 +248,7 @@ export class UpstreamPool implements ToolSource {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       const text = errorText(err);
-      if (/timed out|timeout/i.test(text) && !conn.closed) {
+      if (isTimeout(err) && !conn.closed) {
         throw new UpstreamError(server, `${server}.${tool} timed out after ${timeoutMs / 1000} s`, { cause: err });
       }
       // A JSON-RPC error (unknown tool, invalid params) is the server's answer: report it as a tool error.

@@ -220,6 +220,13 @@ class ErrorTest(ShimTestCase):
             rt.call_tool("demo", "error500")
         self.assertEqual(cm.exception.status, 500)
 
+    def test_a_tools_own_aborted_text_is_a_tool_error_not_an_abort(self):
+        self.shim.handler = lambda s, t, a: (200, {"success": False, "isError": True, "error": "[ABORTED] e-stop pressed"})
+        with self.assertRaises(rt.ToolError):
+            rt.call_tool("demo", "move")
+        self.shim.handler = None
+        self.assertEqual(rt.call_tool("demo", "echo", {"a": 1}), {"a": 1})
+
     def test_a_crashed_server_raises_tool_error_naming_it(self):
         self.shim.handler = lambda s, t, a: (502, {"success": False, "error": "demo: the process exited", "upstream": True})
         with self.assertRaises(rt.ToolError) as cm:
