@@ -12,20 +12,16 @@ import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scop
 import { rt } from "../runtime/mod.ts";
 import { contain, type Contained, ContainmentError } from "./containment.ts";
 import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
-import { DEFAULT_LIMITS, resolveLimits } from "./limits.ts";
+import { resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
 import type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
 
 export type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
-export { clampTimeout, MAX_TIMEOUT_S } from "./limits.ts";
 
 /** Milliseconds between SIGINT and SIGKILL of the policy. */
 export const GRACE_MS = 2000;
-export const DEFAULT_TIMEOUT_S = DEFAULT_LIMITS.timeoutSec;
-/** Bytes of stdout and of stderr kept in a result (head and tail). */
-export const DEFAULT_OUTPUT_CAP = DEFAULT_LIMITS.outputBytes;
 /** Milliseconds one onAbort call may take. */
 const ON_ABORT_TIMEOUT_MS = 10_000;
 
