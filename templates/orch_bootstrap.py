@@ -14,7 +14,18 @@ beside the policy import as usual.
 The policy runs as ``__main__`` (``__name__ == "__main__"``, ``__file__``
 its path, ``sys.argv == [POLICY_PATH, *ARGS]``) in a namespace that already
 holds ``from unified_api import *`` (or, without a generated API, the
-runtime's names), so it works with or without that line.
+runtime's names), so it works with or without that line, and the seed's
+preamble: ``sys``, ``os``, ``math``, ``json``, ``datetime``, ``timedelta``,
+``Dict``, ``Any``, ``List``, ``Optional``.
+
+Hyphenated tool names (``ros-mcp-server__move_home()``) run as the
+generated names (``ros_mcp_server__move_home()``), see ``orch_hyphen.py``;
+``ORCH_HYPHEN_FIX=0`` or ``DISABLE_HYPHEN_FIX=1`` turns that off.
+
+Sessions (``orch_session.py``): ``ORCH_SESSION_WORKER=1`` makes this a
+session worker that runs code sent on stdin in one lasting namespace;
+``ORCH_SESSION_STATE=FILE`` restores a snapshot into the namespace before
+the policy runs and saves one after it.
 
 Exit status and stderr:
 
@@ -47,7 +58,7 @@ import os
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL_MODULES = ("orch_runtime", "unified_api")
+_INTERNAL_MODULES = ("orch_runtime", "unified_api", "orch_session", "orch_hyphen")
 _USAGE = "usage: orch_bootstrap.py [--check] [--source FILE] POLICY_PATH [ARGS...]"
 
 _policy_path = None
@@ -281,8 +292,56 @@ def _thread_excepthook(args):
     _err("Exception in thread %s:\n%s" % (name, format_policy_exception(args.exc_value)))
 
 
+def _preamble(ns):
+    """The seed's preamble names (modules Python has loaded already, or cheap to load)."""
+    import datetime
+    import json
+    import math
+    from typing import Any, Dict, List, Optional
+
+    ns.update(sys=sys, os=os, math=math, json=json, datetime=datetime.datetime, timedelta=datetime.timedelta,
+              Dict=Dict, Any=Any, List=List, Optional=Optional)
+
+
+def _hyphen_fix_on():
+    off = os.environ.pop("DISABLE_HYPHEN_FIX", "").strip().lower() in ("1", "true", "yes", "on")
+    return os.environ.pop("ORCH_HYPHEN_FIX", "1") != "0" and not off
+
+
+_HYPHEN_FIX = [True]
+
+
+def _known_names():
+    """The generated API's function names (``server__tool``), for the hyphen fix."""
+    try:
+        import unified_api
+    except Exception:  # no API, or a broken one: _namespace reports it
+        return frozenset()
+    names = getattr(unified_api, "__all__", None) or vars(unified_api)
+    return frozenset(n for n in names if "__" in n.strip("_"))
+
+
+def compile_policy(source, path):
+    """``source`` (bytes) compiled as ``path``, hyphenated tool names fixed; raises SyntaxError/ValueError."""
+    if _HYPHEN_FIX[0] and b"-" in source:
+        try:
+            text = source.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        try:
+            import orch_hyphen
+        except ImportError:  # an API folder from before the fix
+            text = None
+        if text is not None:
+            if orch_hyphen.candidates(text):
+                fixed, changes = orch_hyphen.fix(text, _known_names())
+                if changes:
+                    source = (b"\xef\xbb\xbf" if source.startswith(b"\xef\xbb\xbf") else b"") + fixed.encode("utf-8")
+    return compile(source, path, "exec", dont_inherit=True), source
+
+
 def _namespace(path):
-    """A fresh ``__main__`` module holding ``from unified_api import *``."""
+    """A fresh ``__main__`` module holding the preamble and ``from unified_api import *``."""
     import types
 
     module = types.ModuleType("__main__")
@@ -290,6 +349,7 @@ def _namespace(path):
     ns["__file__"] = os.path.abspath(path)
     ns["__cached__"] = None
     ns["__builtins__"] = builtins
+    _preamble(ns)
     import orch_runtime
 
     for name in orch_runtime.__all__:
@@ -348,6 +408,13 @@ def main(argv):
     _apply_limits()
     if not check:
         _contain_children()
+    _HYPHEN_FIX[0] = _hyphen_fix_on() and not check
+    worker = os.environ.pop("ORCH_SESSION_WORKER", "") == "1"
+    state_file = os.environ.pop("ORCH_SESSION_STATE", "")
+    if not sys.path or sys.path[0] != _HERE:
+        sys.path.insert(0, _HERE)
+    if worker:
+        return _serve_session(path)
 
     try:
         with open(source_file or path, "rb") as f:
@@ -355,18 +422,42 @@ def main(argv):
     except OSError as e:
         _err("orch: cannot read policy %s: %s" % (path, e.strerror or e))
         return 2
+    code = _compile_or_report(source, path)
+    if not isinstance(code, tuple):
+        return code
+    if check:
+        return 0
+    code, source = code
+
+    _policy_path, _policy_source = path, source
+    _signals()
+    policy_dir = os.path.dirname(os.path.abspath(path))
+    if policy_dir not in sys.path:
+        sys.path.insert(1, policy_dir)
+    module = _module_or_report(path)
+    if not isinstance(module, type(sys)):
+        return module
+    sys.argv = [path] + policy_args
+    if not state_file:
+        return _run(module, code)
+    import orch_session
+
+    return orch_session.run_with_snapshot(module, code, state_file, _run)
+
+
+def _compile_or_report(source, path):
+    """``(code, source)``, or the exit status after saying why it does not compile."""
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        return compile_policy(source, path)
     except SyntaxError as e:
         _err(_format_syntax_error(e, path))
         return 1
     except ValueError as e:  # e.g. a NUL byte, before Python 3.12
         _err("%s: SyntaxError: %s" % (path, e))
         return 1
-    if check:
-        return 0
 
-    _policy_path, _policy_source = path, source
+
+def _signals():
     import signal
     import threading
 
@@ -375,11 +466,9 @@ def main(argv):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.excepthook = _thread_excepthook
 
-    if not sys.path or sys.path[0] != _HERE:
-        sys.path.insert(0, _HERE)
-    policy_dir = os.path.dirname(os.path.abspath(path))
-    if policy_dir not in sys.path:
-        sys.path.insert(1, policy_dir)
+
+def _module_or_report(path):
+    """The policy's ``__main__`` module (installed in sys.modules), or an exit status."""
     try:
         module = _namespace(path)
     except KeyboardInterrupt:
@@ -391,10 +480,21 @@ def main(argv):
         _err("orch: the generated API could not be imported (regenerate it with `orch gen`):\n"
              + traceback.format_exc())
         return 1
-    sys.argv = [path] + policy_args
     sys.modules["orch_bootstrap"] = sys.modules.get("__main__")
     sys.modules["__main__"] = module
-    return _run(module, code)
+    return module
+
+
+def _serve_session(path):
+    """A session worker: one namespace, code from stdin, one call after another (see orch_session.py)."""
+    _signals()
+    module = _module_or_report(path)
+    if not isinstance(module, type(sys)):
+        return module
+    sys.argv = [path]
+    import orch_session
+
+    return orch_session.serve(module, sys.modules["orch_bootstrap"])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import { Session } from "../session.ts";
 import { rt } from "../runtime/mod.ts";
 import { prewarmContainment } from "../executor/containment.ts";
 import { describeLimits, type LimitOverrides } from "../executor/limits.ts";
+import { openSnapshot } from "../executor/snapshot.ts";
 import { withContext } from "./context.ts";
 import { ttyConfirm } from "./tty_confirm.ts";
 
@@ -34,6 +35,10 @@ Options:
       --output-bytes N   stdout/stderr kept in the result, head and tail (default 262144)
   -y, --yes              approve calls of "confirm" tools without asking
       --no-wait          fail a call to an exclusive server in use instead of waiting
+      --session NAME     keep the policy's variables, functions and imports for the
+                         next run with the same NAME (a snapshot in orch's cache;
+                         what cannot be kept is named; an interrupted run keeps the
+                         snapshot from before it)
       --refresh          re-discover tools instead of using the cache
   -v, --verbose          say which config, catalog, sandbox and limits are used
   -h, --help             this help
@@ -95,6 +100,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       "output-bytes": { type: "string" },
       yes: { type: "boolean", short: "y" },
       "no-wait": { type: "boolean" },
+      session: { type: "string" },
       refresh: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
@@ -120,6 +126,12 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (n !== undefined) limits[key] = n;
   }
   const maxCalls = wholeNumber("max-calls", values["max-calls"], 0);
+  const sessionName = values.session;
+  if (sessionName !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(sessionName) || sessionName?.startsWith(".")) {
+    throw new UsageError(
+      `--session must be 1-128 letters, digits or _ . - (not starting with .), not "${sessionName}"`,
+    );
+  }
   let code: string;
   if (file === "-") {
     code = await new Response(rt.stdin()).text();
@@ -156,6 +168,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       interrupts++;
       if (interrupts === 1) ac.abort("interrupted (Ctrl-C)");
     };
+    const snapshot = sessionName === undefined ? undefined : openSnapshot(ctx.cacheDir, sessionName);
+    if (snapshot?.expired) say(`session ${sessionName} was unused for 7 days and was dropped; starting empty`);
     const approvals = ttyConfirm({ yes: values.yes });
     const offs = [
       rt.onSignal("SIGINT", onInterrupt),
@@ -177,6 +191,15 @@ export async function runCommand(argv: string[]): Promise<number> {
         signal: ac.signal,
         onStdout: out.write,
         onStderr: err.write,
+        ...(snapshot
+          ? {
+            stateFile: snapshot.stateFile,
+            env: {
+              ORCH_SESSION_NAME: sessionName!,
+              ORCH_SESSION_MAX_BYTES: String(ctx.config.orchestrator.sessions.memoryMb * 1024 * 1024),
+            },
+          }
+          : {}),
       });
       if (result.status === "timeout") say(`run ${result.reason}`);
       if (result.status === "aborted") say(`run aborted: ${result.reason}`);
@@ -190,6 +213,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       await err.flush();
       return result.returncode;
     } finally {
+      snapshot?.release();
       for (const off of offs) off();
       await approvals.close();
       await session.host.close();

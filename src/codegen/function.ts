@@ -7,6 +7,9 @@ import { type Param, toolParams, wantsUnwrap } from "./params.ts";
 const INDENT = "    ";
 const WRAP_AT = 100;
 
+/** What every generated function is annotated to return. */
+export const RETURN_TYPE = "Any";
+
 /** `py`: a body calling `_call_tool`; `stub`: a `...` body, for `.pyi` files and docs. */
 export type FunctionKind = "py" | "stub";
 
@@ -15,9 +18,9 @@ function paramText(p: Param): string {
 }
 
 function defLine(pyName: string, params: readonly Param[]): string {
-  const one = `def ${pyName}(${params.map(paramText).join(", ")}) -> Any:`;
+  const one = `def ${pyName}(${parameterList(params)}) -> ${RETURN_TYPE}:`;
   if (one.length <= WRAP_AT) return one;
-  return `def ${pyName}(\n${params.map((p) => `${INDENT}${paramText(p)},\n`).join("")}) -> Any:`;
+  return `def ${pyName}(\n${params.map((p) => `${INDENT}${paramText(p)},\n`).join("")}) -> ${RETURN_TYPE}:`;
 }
 
 // Names go on one docs line; a newline in one must not start a new line there.
@@ -76,7 +79,12 @@ export function renderFunction(server: string, tool: ToolInfo, pyName: string, k
   return `${defLine(pyName, params)}\n${doc}\n${body}\n`;
 }
 
+/** The text between a signature's parentheses, e.g. `x: float, speed: float = 0.5`. */
+export function parameterList(params: readonly Param[]): string {
+  return params.map(paramText).join(", ");
+}
+
 /** One line such as `ros__move(x: float, speed: float = 0.5) -> Any`, for search results. */
 export function pythonSignature(server: string, tool: ToolInfo, pyName = functionBaseName(server, tool.name)): string {
-  return `${pyName}(${toolParams(tool).map(paramText).join(", ")}) -> Any`;
+  return `${pyName}(${parameterList(toolParams(tool))}) -> ${RETURN_TYPE}`;
 }

@@ -51,6 +51,16 @@ export const LimitsSchema = z.object({
   calls: z.number().int().positive().optional(),
 });
 
+/** Persistent sessions (`execute_composed_code(session_id=..., persistent=true)`, `orch run --session`). */
+export const SessionsSchema = z.object({
+  /** Live sessions at once per `orch serve`; the one idle longest makes room for a new one. */
+  max: z.number().int().positive().default(8),
+  /** Seconds a session may sit unused before it is ended (`orch run --session` snapshots: 7 days). */
+  idleSeconds: z.number().positive().default(1800),
+  /** A session whose process grows past this (MiB resident) is ended after its call; also caps a snapshot. */
+  memoryMb: z.number().int().positive().default(1024),
+});
+
 export const OrchestratorSchema = z.object({
   python: z.string().min(1).default("python3"),
   sandbox: z.enum(["auto", "bwrap", "none"]).default("auto"),
@@ -67,6 +77,7 @@ export const OrchestratorSchema = z.object({
   /** Seconds one server may take to start and list its tools. */
   discoveryTimeout: z.number().positive().default(30),
   cacheDir: z.string().optional(),
+  sessions: SessionsSchema.default({ max: 8, idleSeconds: 1800, memoryMb: 1024 }),
 });
 
 export type StdioServer = z.infer<typeof StdioServerSchema>;

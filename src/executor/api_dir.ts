@@ -12,7 +12,7 @@ import { generateApi } from "../codegen/mod.ts";
 import { VERSION } from "../version.ts";
 
 /** Files of the Python runtime copied beside every generated API. */
-export const RUNTIME_FILES = ["orch_runtime.py", "orch_bootstrap.py"] as const;
+export const RUNTIME_FILES = ["orch_runtime.py", "orch_bootstrap.py", "orch_hyphen.py", "orch_session.py"] as const;
 
 export interface ApiDir {
   dir: string;

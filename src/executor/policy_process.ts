@@ -14,6 +14,8 @@ export interface PolicyProcessOptions {
    * bwrap's group is enough, as the sandbox dies with bwrap.
    */
   sandboxed?: boolean;
+  /** Give the process a stdin pipe (session workers read their calls from it); default /dev/null. */
+  stdin?: boolean;
   /** Output sinks; a returned promise holds back further reading until it settles (backpressure). */
   onStdout: (chunk: Uint8Array) => void | Promise<void>;
   onStderr: (chunk: Uint8Array) => void | Promise<void>;
@@ -45,6 +47,7 @@ const DRAIN_MS = 1000;
 export class PolicyProcess {
   readonly #child: ChildProcess;
   readonly #sandboxed: boolean;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   /** Resolves once the process has exited AND its output pipes are drained. */
   readonly done: Promise<ExitStatus>;
 
@@ -56,11 +59,12 @@ export class PolicyProcess {
       args,
       cwd: opts.cwd,
       env: opts.env,
-      stdin: "null",
+      stdin: opts.stdin ? "pipe" : "null",
       stdout: "pipe",
       stderr: "pipe",
       newSession: true,
     });
+    this.#stdin = this.#child.stdin?.getWriter();
     const out = pump(this.#child.stdout, opts.onStdout);
     const err = pump(this.#child.stderr, opts.onStderr);
     this.done = this.#child.exited.then(async (status) => {
@@ -78,6 +82,12 @@ export class PolicyProcess {
 
   get pid(): number {
     return this.#child.pid;
+  }
+
+  /** Writes to the process's stdin (started with `stdin: true`); rejects when it is gone. */
+  async write(data: Uint8Array): Promise<void> {
+    if (!this.#stdin) throw new Error("the process has no stdin pipe");
+    await this.#stdin.write(data);
   }
 
   /** Sends SIGINT to the policy's processes (the policy sees KeyboardInterrupt). */

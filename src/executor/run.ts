@@ -16,7 +16,8 @@ import { resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
-import type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
+import { bootstrapEnv, keepSnapshot, restoreSnapshot } from "./snapshot.ts";
+import type { ExecutorDeps, PolicyHandle, RunRequest, RunResult, RunStatus } from "./types.ts";
 
 export type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
 
@@ -64,7 +65,7 @@ export class Executor {
 
     let status: RunStatus | undefined;
     let reason: string | undefined;
-    let proc: PolicyProcess | undefined;
+    let proc: PolicyHandle | undefined;
     let contained: Contained | undefined;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
     let onAbortDone: Promise<void> | undefined;
@@ -108,9 +109,10 @@ export class Executor {
           ...(address.socketPath ? { ORCH_IPC_SOCKET: address.socketPath } : { ORCH_IPC_URL: address.url! }),
           ORCH_RUN_TOKEN: scope.token,
           ORCH_RUN_ID: scope.runId,
+          ...bootstrapEnv(req, runDir),
         },
       });
-      contained = await contain({
+      const containInput = {
         mode: orch.sandbox,
         python: orch.python,
         env,
@@ -127,24 +129,34 @@ export class Executor {
         cacheDir,
         limits,
         runId: scope.runId,
-      });
-      if (status) throw new Error(reason);
-      proc = new PolicyProcess({
-        argv: contained.argv,
-        cwd: contained.cwd,
-        env: contained.env,
-        sandboxed: contained.sandbox === "bwrap",
-        onStdout: (c) => {
-          stdout.push(c);
-          log.write(c);
-          return req.onStdout?.(c);
-        },
-        onStderr: (c) => {
-          stderr.push(c);
-          log.write(c);
-          return req.onStderr?.(c);
-        },
-      });
+      };
+      const onStdout = (c: Uint8Array) => {
+        stdout.push(c);
+        log.write(c);
+        return req.onStdout?.(c);
+      };
+      const onStderr = (c: Uint8Array) => {
+        stderr.push(c);
+        log.write(c);
+        return req.onStderr?.(c);
+      };
+      if (req.worker) {
+        if (status) throw new Error(reason);
+        const call = { code: req.code, token: scope.token, runId: scope.runId, outputDir, onStdout, onStderr };
+        ({ proc, contained } = await req.worker.start({ ...call, contain: () => contain(containInput) }));
+        if (status) proc.interrupt();
+      } else {
+        contained = await contain(containInput);
+        if (status) throw new Error(reason);
+        proc = new PolicyProcess({
+          argv: contained.argv,
+          cwd: contained.cwd,
+          env: contained.env,
+          sandboxed: contained.sandbox === "bwrap",
+          onStdout,
+          onStderr,
+        });
+      }
       const exit = await proc.done;
       returncode = exit.code ?? 128 + signalNumber(exit.signal);
       // bwrap (and the cgroup's shell) report a policy killed by signal N as exit status 128 + N.
@@ -170,12 +182,13 @@ export class Executor {
       await contained?.cgroup?.close();
     }
     await onAbortDone;
+    if (req.stateFile) keepSnapshot(runDir, req.stateFile, status === undefined, say);
     if (refused > 0) say(`the policy hit its process limit (${limits.processes}): forks were refused`);
     if (log.full) say(`the run log was cut at ${limits.fileSizeMb} MB`);
     log.close();
     locks.releaseAll(scope.runId);
     host.registry.remove(scope.runId);
-    rmSync(runDir, { recursive: true, force: true });
+    if (!req.worker) rmSync(runDir, { recursive: true, force: true });
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
     status ??= returncode === 0 ? "success" : "error";
@@ -202,19 +215,20 @@ export class Executor {
   #prepare(scope: RunScope, req: RunRequest, clientOutput: string | undefined, fileSizeMb: number) {
     let runDir: string | undefined;
     try {
-      runDir = mkdtempSync(join(tmpdir(), "orch-run-"));
+      runDir = req.worker?.runDir ?? mkdtempSync(join(tmpdir(), "orch-run-"));
       const logDir = join(this.deps.runsDir, scope.runId);
       mkdirSync(logDir, { recursive: true, mode: 0o700 });
-      const outputDir = clientOutput || join(logDir, "out");
+      const outputDir = clientOutput || req.worker?.outputDir || join(logDir, "out");
       mkdirSync(outputDir, { recursive: true });
       const logPath = join(logDir, "output.log");
       const policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
       if (!req.path) writeFileSync(policyPath, req.code);
       const log = new RunLog(logPath, fileSizeMb * 1024 * 1024);
+      if (req.stateFile) restoreSnapshot(req.stateFile, runDir);
       return { runDir, outputDir, logPath, log, policyPath };
     } catch (err) {
       this.deps.host.registry.remove(scope.runId);
-      if (runDir) rmSync(runDir, { recursive: true, force: true });
+      if (runDir && !req.worker) rmSync(runDir, { recursive: true, force: true });
       throw new PolicyError(`cannot prepare the run: ${errorText(err)}`);
     }
   }

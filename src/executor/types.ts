@@ -2,8 +2,9 @@
 import type { Config } from "../config/schema.ts";
 import type { IpcHost } from "../ipc/host.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ExitStatus } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
-import type { ProcessLimit } from "./containment.ts";
+import type { Contained, ProcessLimit } from "./containment.ts";
 import type { LimitOverrides, Limits } from "./limits.ts";
 
 export type RunStatus = "success" | "error" | "timeout" | "aborted";
@@ -39,6 +40,42 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Working directory (default: the run folder). */
   cwd?: string;
+  /** Run in this live session worker instead of a new process (`orch serve` sessions; see sessions.ts). */
+  worker?: RunWorker;
+  /** `orch run --session`: the session's snapshot file, restored before the run and replaced after it. */
+  stateFile?: string;
+  /** More `ORCH_*` variables for the policy (e.g. the session's name). */
+  env?: Record<string, string>;
+}
+
+/** A started policy, whichever process runs it. */
+export interface PolicyHandle {
+  readonly done: Promise<ExitStatus>;
+  /** SIGINT: the policy sees KeyboardInterrupt. */
+  interrupt(): void;
+  /** SIGKILL to everything it runs in. */
+  kill(): void;
+}
+
+/** What the executor asks of a session worker (sessions.ts). */
+export interface RunWorker {
+  /** The session's folder (HOME and TMPDIR of its process), kept across calls. */
+  readonly runDir: string;
+  /** The output folder the session's process was started with, once it was. */
+  readonly outputDir: string | undefined;
+  /** Hands one call to the worker, starting its process (with `contain()`) on the first call. */
+  start(call: WorkerCall): Promise<{ proc: PolicyHandle; contained: Contained }>;
+}
+
+export interface WorkerCall {
+  code: string;
+  token: string;
+  runId: string;
+  /** Builds the worker's command (the run's sandbox and limits); used once, when the process starts. */
+  contain: () => Promise<Contained>;
+  outputDir: string;
+  onStdout: (chunk: Uint8Array) => void | Promise<void>;
+  onStderr: (chunk: Uint8Array) => void | Promise<void>;
 }
 
 export interface RunResult {

@@ -1,15 +1,19 @@
 /** orch's own tools: what each does with the service, and the exact result shapes the seed promised. */
 import { searchTools } from "../catalog/search.ts";
 import { type Catalog, toolCount } from "../catalog/types.ts";
-import { renderFunction } from "../codegen/function.ts";
-import { pythonSignature, renderDocs } from "../codegen/mod.ts";
+import { docstringText, parameterList, renderFunction, RETURN_TYPE } from "../codegen/function.ts";
+import { functionBaseName, pythonSignature, renderDocs } from "../codegen/mod.ts";
 import { assignFunctionNames } from "../codegen/names.ts";
+import { toolParams } from "../codegen/params.ts";
 import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
+import type { SessionWorker } from "../executor/sessions.ts";
+import type { RunResult } from "../executor/types.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
+import { refusedAnswer, runAnswer } from "./answer.ts";
 import { ProgressLines } from "./progress.ts";
 import type { OrchService } from "./service.ts";
-import { describeArgsError, DocsArgs, ExecuteArgs, NoArgs, SearchArgs } from "./tools.ts";
+import { describeArgsError, DocsArgs, ExecuteArgs, ListArgs, NoArgs, SearchArgs } from "./tools.ts";
 
 /** What the SDK hands a tools/call handler, as far as orch uses it. */
 export interface CallExtra {
@@ -58,10 +62,19 @@ export function agentTimeout(requested: number | undefined, configured: number |
 /** execute_composed_code: one policy run; output lines stream as progress when the client asks. */
 export async function executeCode(service: OrchService, raw: unknown, extra: CallExtra): Promise<CallToolResult> {
   const parsed = ExecuteArgs.safeParse(raw ?? {});
-  const refuse = (error: string) => jsonResult({ output: "", error, returncode: 2, status: "error" }, true);
+  const refuse = (error: string) => jsonResult(refusedAnswer(error), true);
   if (!parsed.success) return refuse(describeArgsError("execute_composed_code", parsed.error));
-  const { code, timeout, allowed_tools } = parsed.data;
+  const { code, timeout, allowed_tools, session_id, persistent } = parsed.data;
   if (code.trim() === "") return refuse("code is empty: pass the Python policy to run as `code`");
+  let session: { worker: SessionWorker; note?: string } | undefined;
+  if (persistent) {
+    if (!session_id) return refuse('persistent=true needs a session_id (e.g. "pick_and_place")');
+    try {
+      session = service.sessions.acquire(session_id);
+    } catch (err) {
+      return refuse(errorText(err));
+    }
+  }
   const token = extra._meta?.progressToken;
   const progress = token === undefined ? undefined : new ProgressLines((n, message) =>
     extra.sendNotification({
@@ -69,8 +82,9 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
       params: { progressToken: token, progress: n, message },
     })
   );
+  let r: RunResult | undefined;
   try {
-    const r = await service.run({
+    r = await service.run({
       code,
       timeoutSec: agentTimeout(timeout, service.session.config.orchestrator.limits.timeout),
       allow: allowed_tools,
@@ -78,29 +92,21 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
       confirm: extra.confirm,
       onStdout: progress?.sink("stdout"),
       onStderr: progress?.sink("stderr"),
+      worker: session?.worker,
     });
     await progress?.flush();
-    return jsonResult({
-      output: r.output,
-      error: r.error,
-      returncode: r.returncode,
-      status: r.status,
-      run_id: r.runId,
-      duration_ms: r.durationMs,
-      calls: r.calls,
-      log_path: r.logPath,
-      sandbox: r.sandbox,
-      ...(r.reason && r.status !== "success" ? { reason: r.reason } : {}),
-    });
+    return jsonResult(runAnswer(r, session && service.sessions.release(session.worker, r, session.note)));
   } catch (err) {
-    return jsonResult({ output: "", error: `orch: ${errorText(err)}`, returncode: 1, status: "error" }, true);
+    const report = session && service.sessions.release(session.worker, undefined, session.note);
+    return jsonResult(refusedAnswer(`orch: ${errorText(err)}`, 1, report), true);
   }
 }
 
-/** list_available_tools: every server's tools with their Python signatures. */
+/** list_available_tools: every server's tools with the seed's fields (docstrings when asked). */
 export async function listAvailable(service: OrchService, raw: unknown): Promise<CallToolResult> {
-  const parsed = NoArgs.safeParse(raw ?? {});
+  const parsed = ListArgs.safeParse(raw ?? {});
   if (!parsed.success) return textResult(describeArgsError("list_available_tools", parsed.error), true);
+  const withDocs = parsed.data.include_descriptions;
   let catalog: Catalog;
   try {
     catalog = await service.catalog();
@@ -108,14 +114,22 @@ export async function listAvailable(service: OrchService, raw: unknown): Promise
     return jsonResult({ servers: {}, total_servers: 0, total_tools: 0, error: errorText(err) }, true);
   }
   const names = namesOf(catalog);
-  const servers: Record<string, { name: string; description: string; signature: string }[]> = {};
+  const servers: Record<string, Record<string, string>[]> = {};
   const errors: Record<string, string> = {};
   for (const s of catalog.servers) {
-    servers[s.server] = s.tools.map((t) => ({
-      name: t.name,
-      description: firstLine(t.description),
-      signature: pythonSignature(s.server, t, names.get(`${s.server}\0${t.name}`)),
-    }));
+    servers[s.server] = s.tools.map((t) => {
+      const fn = names.get(`${s.server}\0${t.name}`) ?? functionBaseName(s.server, t.name);
+      const params = toolParams(t);
+      return {
+        function_name: fn,
+        name: t.name,
+        description: firstLine(t.description),
+        signature: pythonSignature(s.server, t, fn),
+        parameters: parameterList(params),
+        return_type: RETURN_TYPE,
+        ...(withDocs ? { docstring: docstringText(s.server, t, params) } : {}),
+      };
+    });
     if (s.status === "failed") errors[s.server] = s.error ?? "discovery failed";
   }
   return jsonResult({

@@ -7,6 +7,7 @@ import type { Catalog } from "../catalog/types.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { errorText } from "../errors.ts";
 import type { RunRequest, RunResult } from "../executor/run.ts";
+import { SessionPool } from "../executor/sessions.ts";
 import type { Session } from "../session.ts";
 import type { ClientIpc } from "../sources/client_ipc.ts";
 
@@ -29,6 +30,8 @@ export class OrchService {
   readonly session: Session;
   readonly expose: Expose;
   readonly log: (line: string) => void;
+  /** Persistent sessions of execute_composed_code. */
+  readonly sessions: SessionPool;
   readonly #ipc: ClientIpc | undefined;
   readonly #shutdown = new AbortController();
   readonly #listeners = new Set<() => void>();
@@ -42,6 +45,7 @@ export class OrchService {
     this.expose = opts.expose;
     this.log = opts.log;
     this.#ipc = opts.ipc;
+    this.sessions = new SessionPool(session.config.orchestrator.sessions, opts.log);
   }
 
   /** Aborted when orch shuts down. */
@@ -143,6 +147,7 @@ export class OrchService {
     const bound = new Promise((r) => timer = setTimeout(r, 5000));
     await Promise.race([Promise.allSettled([...this.#runs]), bound]);
     clearTimeout(timer);
+    this.sessions.close();
     await this.session.close();
   }
 }

@@ -17,7 +17,8 @@ const EXECUTE_TEXT =
 Each tool is server__tool(...) (non-alphanumerics become _): ros_mcp_server__move_home(). It returns the result (dict, list, str...). Errors: ToolError (tool failed), ToolDenied (not allowed in this run); PolicyAborted ends the run, never catch it.
 parallel(lambda: a(), lambda: b()) runs calls at once. print() what you need back.
 First search_tools, then get_api_documentation for the few servers you use.
-Returns {output, error, returncode, status: success|error|timeout|aborted}.`;
+session_id + persistent=true keep variables, functions and imports for the next call with that id (an abort or timeout ends the session).
+Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error}; a timeout keeps the partial output.`;
 
 /** The tools orch always offers. */
 export const ORCH_TOOLS: Tool[] = [
@@ -30,6 +31,8 @@ export const ORCH_TOOLS: Tool[] = [
         code: { type: "string", description: "Python source" },
         timeout: { type: "integer", description: "seconds", default: 3600 },
         allowed_tools: { type: "array", items: { type: "string" }, description: "server/tool globs this run may call" },
+        session_id: { type: "string", description: "session to keep state in (with persistent)" },
+        persistent: { type: "boolean", default: false },
       },
       required: ["code"],
     },
@@ -54,8 +57,9 @@ export const ORCH_TOOLS: Tool[] = [
   },
   {
     name: LIST,
-    description: "All tools: {servers: {name: [{name, description, signature}]}, total_servers, total_tools}.",
-    inputSchema: { type: "object", properties: {} },
+    description:
+      "All tools: {servers: {name: [{function_name, name, signature, parameters, return_type, docstring?}]}, total_servers, total_tools}.",
+    inputSchema: { type: "object", properties: { include_descriptions: { type: "boolean", default: false } } },
   },
   {
     name: REFRESH,
@@ -69,7 +73,12 @@ export const ExecuteArgs = z.object({
   code: z.string(),
   timeout: z.number().optional(),
   allowed_tools: z.array(z.string()).optional(),
+  session_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits or _ . : -").optional()
+    .or(z.literal("").transform(() => undefined)),
+  persistent: z.boolean().default(false),
 });
+
+export const ListArgs = z.object({ include_descriptions: z.boolean().default(false) });
 
 export const SearchArgs = z.object({
   query: z.string(),

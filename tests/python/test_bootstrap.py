@@ -51,7 +51,7 @@ class BootstrapTest(unittest.TestCase):
         cls.bare_api = os.path.join(cls.tmp, "bare_api")  # no unified_api.py
         for folder in (cls.api, cls.bare_api):
             os.mkdir(folder)
-            for name in ("orch_bootstrap.py", "orch_runtime.py"):
+            for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_hyphen.py", "orch_session.py"):
                 shutil.copy(os.path.join(TEMPLATES, name), folder)
         with open(os.path.join(cls.api, "unified_api.py"), "w") as f:
             f.write(UNIFIED_API)
