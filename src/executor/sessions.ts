@@ -110,7 +110,8 @@ export class SessionWorker implements RunWorker {
   #calls = 0;
   #onEnd: (why: string) => void;
 
-  constructor(readonly id: string, onEnd: (why: string) => void) {
+  /** `id` is the agent's session_id; `key` also names its owner (see SessionPool.acquire). */
+  constructor(readonly id: string, readonly key: string, onEnd: (why: string) => void) {
     this.runDir = mkdtempSync(join(tmpdir(), "orch-session-"));
     this.#onEnd = onEnd;
   }
@@ -243,11 +244,15 @@ export class SessionPool {
 
   constructor(readonly limits: SessionLimits, readonly log: (line: string) => void) {}
 
-  /** The session `id`, started when there is none; throws SessionBusyError while it runs a call. */
-  acquire(id: string): { worker: SessionWorker; note?: string } {
+  /**
+   * The session `id` of `owner` (the MCP session, when the transport has one, so two clients' ids
+   * never meet), started when there is none; throws SessionBusyError while it runs a call.
+   */
+  acquire(id: string, owner = ""): { worker: SessionWorker; note?: string } {
     if (this.#closed) throw new Error("orch is shutting down");
-    clearTimeout(this.#timers.get(id));
-    const live = this.#live.get(id);
+    const key = `${owner}\0${id}`;
+    clearTimeout(this.#timers.get(key));
+    const live = this.#live.get(key);
     if (live && !live.ended) {
       if (live.busy) {
         throw new SessionBusyError(
@@ -258,18 +263,18 @@ export class SessionPool {
       return { worker: live };
     }
     let note: string | undefined;
-    const gone = this.#gone.get(id);
+    const gone = this.#gone.get(key);
     if (gone) note = `session ${JSON.stringify(id)} had ended (${gone}); this call started it again, empty`;
-    this.#gone.delete(id);
+    this.#gone.delete(key);
     this.#makeRoom();
-    const worker = new SessionWorker(id, (why) => {
-      this.#live.delete(id);
-      this.#remember(id, why);
-      clearTimeout(this.#timers.get(id));
+    const worker = new SessionWorker(id, key, (why) => {
+      this.#live.delete(key);
+      this.#remember(key, why);
+      clearTimeout(this.#timers.get(key));
       this.log(`session ${id} ended: ${why}`);
     });
     worker.busy = true;
-    this.#live.set(id, worker);
+    this.#live.set(key, worker);
     return { worker, ...(note ? { note } : {}) };
   }
 
@@ -313,9 +318,9 @@ export class SessionPool {
   #armIdle(worker: SessionWorker): void {
     const ms = this.limits.idleSeconds * 1000;
     this.#timers.set(
-      worker.id,
+      worker.key,
       setTimeout(() => {
-        this.#timers.delete(worker.id);
+        this.#timers.delete(worker.key);
         if (!worker.busy) worker.end(`idle for ${this.limits.idleSeconds} s (sessions.idleSeconds)`);
       }, ms),
     );

@@ -22,6 +22,8 @@ export interface CallExtra {
   sendNotification: (notification: ServerNotification) => Promise<void>;
   /** Asks the client's person to approve a `confirm` tool (set by the session's server). */
   confirm?: ConfirmHook;
+  /** The MCP session (Streamable HTTP); persistent sessions of two clients never mix. */
+  sessionId?: string;
 }
 
 /** A result as structuredContent and as the same JSON in a text item. */
@@ -70,7 +72,7 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
   if (persistent) {
     if (!session_id) return refuse('persistent=true needs a session_id (e.g. "pick_and_place")');
     try {
-      session = service.sessions.acquire(session_id);
+      session = service.sessions.acquire(session_id, extra.sessionId);
     } catch (err) {
       return refuse(errorText(err));
     }

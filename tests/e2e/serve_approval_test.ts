@@ -47,7 +47,7 @@ Deno.test("orch serve asks the client's person before a confirm tool runs, and o
     assert.match(a.asked[0]!, /ros-mcp-server\.move_home/);
     reply = "no";
     const no = await a.run();
-    assert.equal(no.status, "error");
+    assert.equal(no.status, "failed");
     assert.match(no.error as string, /ToolDenied: ros-mcp-server\.move_home denied: .*not approved/);
     reply = "decline";
     const declined = await a.run();
@@ -64,7 +64,7 @@ Deno.test("orch serve denies a confirm tool when the client cannot ask a person"
   const a = await agent(cfg.path);
   try {
     const res = await a.run();
-    assert.equal(res.status, "error");
+    assert.equal(res.status, "failed");
     assert.match(res.error as string, /ToolDenied: .*cannot ask one \(no elicitation support\)/);
   } finally {
     await a.client.close();

@@ -94,33 +94,37 @@ Deno.test("execute_composed_code sessions keep state across calls and end cleanl
       assert.equal(plain.session_id, undefined);
     });
 
-    await t.step("a client cancel in the middle ends the session: its process dies, the next call says so", async () => {
-      await inSession(orch, "cancel", "armed = True");
-      const code = "import os, time\nprint('run', os.environ['ORCH_RUN_ID'], flush=True)\narmed = False\ntime.sleep(60)";
-      const ac = new AbortController();
-      let runId = "";
-      const call = orch.client.callTool(
-        { name: "execute_composed_code", arguments: { code, session_id: "cancel", persistent: true } },
-        CallToolResultSchema,
-        {
-          signal: ac.signal,
-          timeout: 60_000,
-          onprogress: (p) => {
-            const m = /^run (\S+)$/.exec(p.message ?? "");
-            if (!m) return;
-            runId = m[1]!;
-            ac.abort("the user pressed stop");
+    await t.step(
+      "a client cancel in the middle ends the session: its process dies, the next call says so",
+      async () => {
+        await inSession(orch, "cancel", "armed = True");
+        const code =
+          "import os, time\nprint('run', os.environ['ORCH_RUN_ID'], flush=True)\narmed = False\ntime.sleep(60)";
+        const ac = new AbortController();
+        let runId = "";
+        const call = orch.client.callTool(
+          { name: "execute_composed_code", arguments: { code, session_id: "cancel", persistent: true } },
+          CallToolResultSchema,
+          {
+            signal: ac.signal,
+            timeout: 60_000,
+            onprogress: (p) => {
+              const m = /^run (\S+)$/.exec(p.message ?? "");
+              if (!m) return;
+              runId = m[1]!;
+              ac.abort("the user pressed stop");
+            },
           },
-        },
-      );
-      await assert.rejects(call);
-      assert.ok(runId, "the policy never printed its run id");
-      assert.ok(await eventually(() => /session cancel ended: the call was aborted/.test(orch.stderr()), 15_000));
-      const next = await inSession(orch, "cancel", "print(armed)");
-      assert.equal(next.status, "failed");
-      assert.match(next.error as string, /NameError: name 'armed' is not defined/);
-      assert.match(next.session_note as string, /had ended \(the call was aborted; its state is gone\)/);
-    });
+        );
+        await assert.rejects(call);
+        assert.ok(runId, "the policy never printed its run id");
+        assert.ok(await eventually(() => /session cancel ended: the call was aborted/.test(orch.stderr()), 15_000));
+        const next = await inSession(orch, "cancel", "print(armed)");
+        assert.equal(next.status, "failed");
+        assert.match(next.error as string, /NameError: name 'armed' is not defined/);
+        assert.match(next.session_note as string, /had ended \(the call was aborted; its state is gone\)/);
+      },
+    );
 
     await t.step("a timeout ends the session and keeps the partial output with a note", async () => {
       await inSession(orch, "slow", "done = 0");
@@ -145,7 +149,10 @@ Deno.test("execute_composed_code sessions keep state across calls and end cleanl
     });
 
     await t.step("persistent without a session_id, and a bad session_id, are refused with a reason", async () => {
-      const r = await orch.client.callTool({ name: "execute_composed_code", arguments: { code: "1", persistent: true } });
+      const r = await orch.client.callTool({
+        name: "execute_composed_code",
+        arguments: { code: "1", persistent: true },
+      });
       assert.equal(r.isError, true);
       assert.match(structured(r).error as string, /persistent=true needs a session_id/);
       const bad = await orch.client.callTool({
@@ -162,17 +169,21 @@ Deno.test("execute_composed_code sessions keep state across calls and end cleanl
   assert.deepEqual(await survivors(firstRun), [], "a session process outlived orch");
 });
 
-Deno.test("sessions.max bounds live sessions: the one idle longest makes room and its next call says so", opts, async () => {
-  const cfg = robotConfig({ orchestrator: { sessions: { max: 2 } } });
-  const orch = await connectStdio(["serve", "--config", cfg.path]);
-  try {
-    for (const id of ["s1", "s2", "s3"]) await inSession(orch, id, `name = '${id}'`);
-    assert.equal((await inSession(orch, "s3", "print(name)")).output, "s3\n");
-    const first = await inSession(orch, "s1", "print('name' in globals())");
-    assert.equal(first.output, "False\n");
-    assert.match(first.session_note as string, /made room for a new session \(sessions\.max 2\)/);
-  } finally {
-    await orch.close();
-  }
-  assert.deepEqual(await survivors(cfg.tag), []);
-});
+Deno.test(
+  "sessions.max bounds live sessions: the one idle longest makes room and its next call says so",
+  opts,
+  async () => {
+    const cfg = robotConfig({ orchestrator: { sessions: { max: 2 } } });
+    const orch = await connectStdio(["serve", "--config", cfg.path]);
+    try {
+      for (const id of ["s1", "s2", "s3"]) await inSession(orch, id, `name = '${id}'`);
+      assert.equal((await inSession(orch, "s3", "print(name)")).output, "s3\n");
+      const first = await inSession(orch, "s1", "print('name' in globals())");
+      assert.equal(first.output, "False\n");
+      assert.match(first.session_note as string, /made room for a new session \(sessions\.max 2\)/);
+    } finally {
+      await orch.close();
+    }
+    assert.deepEqual(await survivors(cfg.tag), []);
+  },
+);

@@ -50,13 +50,16 @@ Deno.test("orch serve over stdio offers its tools and answers each with the seed
       },
     );
 
-    await t.step("execute_composed_code reports a failing policy as status error with its traceback", async () => {
-      const code = "ros_mcp_server__move_home(mode='real')";
-      const res = structured(await orch.client.callTool({ name: "execute_composed_code", arguments: { code } }));
-      assert.equal(res.status, "error");
-      assert.equal(res.returncode, 1);
-      assert.match(res.error as string, /ToolError|ros-mcp-server\.move_home failed/);
-    });
+    await t.step(
+      "execute_composed_code reports a failing policy as status failed (the seed's word) with its traceback",
+      async () => {
+        const code = "ros_mcp_server__move_home(mode='real')";
+        const res = structured(await orch.client.callTool({ name: "execute_composed_code", arguments: { code } }));
+        assert.equal(res.status, "failed");
+        assert.equal(res.returncode, 1);
+        assert.match(res.error as string, /ToolError|ros-mcp-server\.move_home failed/);
+      },
+    );
 
     await t.step("list_available_tools answers {servers, total_servers, total_tools} with signatures", async () => {
       const res = structured(await orch.client.callTool({ name: "list_available_tools", arguments: {} }));
@@ -68,6 +71,42 @@ Deno.test("orch serve over stdio offers its tools and answers each with the seed
       const grasp = servers["ros-mcp-server"]!.find((x) => x.name === "move_to_grasp")!;
       assert.match(grasp.signature, /^ros_mcp_server__move_to_grasp\(object_name: str, grasp_id: int/);
       assert.ok(grasp.description.length > 0);
+    });
+
+    await t.step("list_available_tools gives the seed's fields per tool, docstrings only when asked", async () => {
+      type Entry = Record<string, string>;
+      const short = structured(await orch.client.callTool({ name: "list_available_tools", arguments: {} }));
+      const grasp = (short.servers as Record<string, Entry[]>)["ros-mcp-server"]!.find((x) =>
+        x.name === "move_to_grasp"
+      )!;
+      assert.equal(grasp.function_name, "ros_mcp_server__move_to_grasp");
+      assert.equal(grasp.signature, `${grasp.function_name}(${grasp.parameters}) -> ${grasp.return_type}`);
+      assert.match(grasp.parameters!, /^object_name: str, grasp_id: int/);
+      assert.equal(grasp.return_type, "Any");
+      assert.equal("docstring" in grasp, false);
+      const full = structured(
+        await orch.client.callTool({ name: "list_available_tools", arguments: { include_descriptions: true } }),
+      );
+      const withDoc = (full.servers as Record<string, Entry[]>)["ros-mcp-server"]!.find((x) =>
+        x.name === "move_to_grasp"
+      )!;
+      assert.match(withDoc.docstring!, /Args:\n {4}object_name \(str\)/);
+      assert.match(withDoc.docstring!, /Server: ros-mcp-server, tool: move_to_grasp/);
+      const bad = await orch.client.callTool({ name: "list_available_tools", arguments: { include_descriptions: 1 } });
+      assert.equal(bad.isError, true);
+      assert.match(textOf(bad), /include_descriptions/);
+    });
+
+    await t.step("execute_composed_code runs hyphenated tool names as the generated names", async () => {
+      const code = [
+        "r = ros-mcp-server__move_home()  # ros-mcp-server__move_home in a comment",
+        "s = isaac-sim__save_scene_state(label='pick-and-place')",
+        "print(type(r).__name__, 'ros-mcp-server__move_home', f'{str(s)[:6]}-x')",
+      ].join("\n");
+      const res = structured(await orch.client.callTool({ name: "execute_composed_code", arguments: { code } }));
+      assert.equal(res.status, "success", JSON.stringify(res));
+      assert.equal(res.output, "dict ros-mcp-server__move_home scene_-x\n");
+      assert.equal(res.calls, 2);
     });
 
     await t.step("refresh_tools answers {status, server_count, tool_count}", async () => {
@@ -137,9 +176,9 @@ Deno.test("orch serve refuses bad input to execute_composed_code with clear word
       assert.match(res.error as string, /code is empty/);
     });
 
-    await t.step("code that is not Python gives status error with the SyntaxError", async () => {
+    await t.step("code that is not Python gives status failed with the SyntaxError", async () => {
       const res = structured(await exec({ code: "for x in range(3)\n    print(x)" }));
-      assert.equal(res.status, "error");
+      assert.equal(res.status, "failed");
       assert.equal(res.returncode, 1);
       assert.match(res.error as string, /policy\.py:1:\d+: SyntaxError: /);
     });
