@@ -293,13 +293,16 @@ def _thread_excepthook(args):
 
 
 def _preamble(ns):
-    """The seed's preamble names (modules Python has loaded already, or cheap to load)."""
-    import datetime
+    """The seed's preamble names (modules the runtime and API load anyway, or cheap to load)."""
     import json
     import math
     from typing import Any, Dict, List, Optional
 
-    ns.update(sys=sys, os=os, math=math, json=json, datetime=datetime.datetime, timedelta=datetime.timedelta,
+    try:  # the C classes themselves (datetime.datetime is _datetime.datetime), without datetime.py's import cost
+        from _datetime import datetime, timedelta
+    except ImportError:  # pragma: no cover - Pythons without the C module
+        from datetime import datetime, timedelta
+    ns.update(sys=sys, os=os, math=math, json=json, datetime=datetime, timedelta=timedelta,
               Dict=Dict, Any=Any, List=List, Optional=Optional)
 
 

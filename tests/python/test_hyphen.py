@@ -12,7 +12,7 @@ for folder in (HERE, TEMPLATES):
         sys.path.insert(0, folder)
 
 import orch_hyphen  # noqa: E402
-from test_bootstrap import BootstrapTest  # noqa: E402
+import test_bootstrap  # noqa: E402
 
 KNOWN = frozenset({
     "ros_mcp_server__move_home",
@@ -100,12 +100,12 @@ class HyphenTableTest(unittest.TestCase):
 class HyphenRunTest(unittest.TestCase):
     """Through the real bootstrap, with a generated-API stand-in for a server named ``my-srv``."""
 
-    setUpClass = classmethod(BootstrapTest.setUpClass.__func__)
-    tearDownClass = classmethod(BootstrapTest.tearDownClass.__func__)
-    setUp = BootstrapTest.setUp
-    write = BootstrapTest.write
-    env = BootstrapTest.env
-    run_policy = BootstrapTest.run_policy
+    setUpClass = classmethod(test_bootstrap.BootstrapTest.setUpClass.__func__)
+    tearDownClass = classmethod(test_bootstrap.BootstrapTest.tearDownClass.__func__)
+    setUp = test_bootstrap.BootstrapTest.setUp
+    write = test_bootstrap.BootstrapTest.write
+    env = test_bootstrap.BootstrapTest.env
+    run_policy = test_bootstrap.BootstrapTest.run_policy
 
     def test_server_hyphens_in_code_strings_comments_fstrings(self):
         api = self.hyphen_api()
