@@ -17,8 +17,8 @@ const EXECUTE_TEXT =
 Each tool is server__tool(...) (non-alphanumerics become _): ros_mcp_server__move_home(). It returns the result (dict, list, str...). Errors: ToolError (tool failed), ToolDenied (not allowed in this run); PolicyAborted ends the run, never catch it.
 parallel(lambda: a(), lambda: b()) runs calls at once. print() what you need back.
 First search_tools, then get_api_documentation for the few servers you use.
-session_id + persistent=true keep variables, functions and imports for the next call with that id (an abort or timeout ends the session).
-Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error}; a timeout keeps the partial output.`;
+persistent=true + session_id: variables, functions and imports carry to the next call with that id.
+Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error}.`;
 
 /** The tools orch always offers. */
 export const ORCH_TOOLS: Tool[] = [
@@ -31,7 +31,7 @@ export const ORCH_TOOLS: Tool[] = [
         code: { type: "string", description: "Python source" },
         timeout: { type: "integer", description: "seconds", default: 3600 },
         allowed_tools: { type: "array", items: { type: "string" }, description: "server/tool globs this run may call" },
-        session_id: { type: "string", description: "session to keep state in (with persistent)" },
+        session_id: { type: "string" },
         persistent: { type: "boolean", default: false },
       },
       required: ["code"],
@@ -58,7 +58,7 @@ export const ORCH_TOOLS: Tool[] = [
   {
     name: LIST,
     description:
-      "All tools: {servers: {name: [{function_name, name, signature, parameters, return_type, docstring?}]}, total_servers, total_tools}.",
+      "All tools with signatures: {servers, total_servers, total_tools}; include_descriptions adds docstrings.",
     inputSchema: { type: "object", properties: { include_descriptions: { type: "boolean", default: false } } },
   },
   {
