@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { CallToolResultSchema } from "../../src/deps/mcp_sdk.ts";
 import { processesWithTag, survivors } from "./helpers.ts";
-import { connectStdio, eventually, robotConfig, type StdioOrch, structured } from "./serve_helpers.ts";
+import { connectStdio, eventually, robotConfig, startHttp, type StdioOrch, structured } from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -187,3 +187,25 @@ Deno.test(
     assert.deepEqual(await survivors(cfg.tag), []);
   },
 );
+
+Deno.test("over Streamable HTTP, two clients using the same session_id get sessions of their own", opts, async () => {
+  const cfg = robotConfig();
+  const orch = await startHttp(["--config", cfg.path]);
+  try {
+    const a = await orch.connect();
+    const b = await orch.connect();
+    const run = async (c: typeof a, code: string) =>
+      structured(
+        await c.callTool({ name: "execute_composed_code", arguments: { code, session_id: "main", persistent: true } }),
+      );
+    await run(a, "who = 'a'");
+    await run(b, "who = 'b'");
+    assert.equal((await run(a, "print(who)")).output, "a\n");
+    assert.equal((await run(b, "print(who)")).output, "b\n");
+    await a.close();
+    await b.close();
+  } finally {
+    await orch.stop();
+  }
+  assert.deepEqual(await survivors(cfg.tag), []);
+});
