@@ -30,9 +30,8 @@ export class OrchService {
   readonly session: Session;
   readonly expose: Expose;
   readonly log: (line: string) => void;
-  /** Persistent sessions of execute_composed_code. */
-  readonly sessions: SessionPool;
   readonly #ipc: ClientIpc | undefined;
+  #sessions: SessionPool | undefined;
   readonly #shutdown = new AbortController();
   readonly #listeners = new Set<() => void>();
   readonly #runs = new Set<Promise<unknown>>();
@@ -45,7 +44,12 @@ export class OrchService {
     this.expose = opts.expose;
     this.log = opts.log;
     this.#ipc = opts.ipc;
-    this.sessions = new SessionPool(session.config.orchestrator.sessions, opts.log);
+  }
+
+  /** Persistent sessions of execute_composed_code (made on first use). */
+  get sessions(): SessionPool {
+    this.#sessions ??= new SessionPool(this.session.config.orchestrator.sessions, this.log);
+    return this.#sessions;
   }
 
   /** Aborted when orch shuts down. */
@@ -147,7 +151,7 @@ export class OrchService {
     const bound = new Promise((r) => timer = setTimeout(r, 5000));
     await Promise.race([Promise.allSettled([...this.#runs]), bound]);
     clearTimeout(timer);
-    this.sessions.close();
+    this.#sessions?.close();
     await this.session.close();
   }
 }
