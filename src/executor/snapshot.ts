@@ -18,6 +18,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { errorText, PolicyError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
+import { pidAlive } from "./proc.ts";
 import type { RunRequest } from "./types.ts";
 
 const IN_RUN = ".orch_session_state";
@@ -85,7 +86,7 @@ export function openSnapshot(
     } catch (err) {
       if ((err as { code?: string }).code !== "EEXIST" || attempt > 0) throw err;
       const holder = Number(readFileSync(lock, "utf8"));
-      if (holder > 0 && alive(holder)) {
+      if (holder > 0 && pidAlive(holder)) {
         throw new PolicyError(`session ${JSON.stringify(name)} is in use by another orch run (pid ${holder})`);
       }
       rmSync(lock, { force: true }); // its orch is gone
@@ -101,13 +102,4 @@ export function openSnapshot(
     // No snapshot yet.
   }
   return { stateFile, expired, release: () => rmSync(lock, { force: true }) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
 }

@@ -42,7 +42,9 @@ def demo__abort():
 INTERNAL_FILES = ("orch_bootstrap.py", "orch_runtime.py", "unified_api.py")
 
 
-class BootstrapTest(unittest.TestCase):
+class PolicyHarness(unittest.TestCase):
+    """A fake shim and API folders (no tests of its own): the base of the bootstrap, hyphen and session tests."""
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="orch-boot-")
@@ -86,6 +88,8 @@ class BootstrapTest(unittest.TestCase):
         return subprocess.run(cmd, cwd=self.work, env=env or self.env(), capture_output=True, text=True,
                               timeout=30, **popen)
 
+
+class BootstrapTest(PolicyHarness):
     def assert_trimmed(self, stderr):
         for name in INTERNAL_FILES:
             self.assertNotIn(name, stderr)

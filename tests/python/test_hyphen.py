@@ -97,15 +97,8 @@ class HyphenTableTest(unittest.TestCase):
         self.assertEqual(hasattr(tokenize, "FSTRING_START"), sys.version_info >= (3, 12))
 
 
-class HyphenRunTest(unittest.TestCase):
+class HyphenRunTest(test_bootstrap.PolicyHarness):
     """Through the real bootstrap, with a generated-API stand-in for a server named ``my-srv``."""
-
-    setUpClass = classmethod(test_bootstrap.BootstrapTest.setUpClass.__func__)
-    tearDownClass = classmethod(test_bootstrap.BootstrapTest.tearDownClass.__func__)
-    setUp = test_bootstrap.BootstrapTest.setUp
-    write = test_bootstrap.BootstrapTest.write
-    env = test_bootstrap.BootstrapTest.env
-    run_policy = test_bootstrap.BootstrapTest.run_policy
 
     def test_server_hyphens_in_code_strings_comments_fstrings(self):
         api = self.hyphen_api()

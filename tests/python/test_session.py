@@ -13,16 +13,7 @@ if HERE not in sys.path:
 import test_bootstrap  # noqa: E402
 
 
-class _Base(unittest.TestCase):
-    setUpClass = classmethod(test_bootstrap.BootstrapTest.setUpClass.__func__)
-    tearDownClass = classmethod(test_bootstrap.BootstrapTest.tearDownClass.__func__)
-    setUp = test_bootstrap.BootstrapTest.setUp
-    write = test_bootstrap.BootstrapTest.write
-    env = test_bootstrap.BootstrapTest.env
-    run_policy = test_bootstrap.BootstrapTest.run_policy
-
-
-class WorkerTest(_Base):
+class WorkerTest(test_bootstrap.PolicyHarness):
     def start(self):
         env = self.env(ORCH_SESSION_WORKER="1")
         placeholder = self.write("session.py", "")
@@ -89,7 +80,7 @@ class WorkerTest(_Base):
             proc.stderr.close()
 
 
-class SnapshotTest(_Base):
+class SnapshotTest(test_bootstrap.PolicyHarness):
     def run_with_state(self, text):
         env = self.env(ORCH_SESSION_STATE=os.path.join(self.work, "state"), ORCH_SESSION_NAME="t")
         return self.run_policy(text, env=env)
