@@ -142,7 +142,8 @@ export class Executor {
       };
       if (req.worker) {
         if (status) throw new Error(reason);
-        const call = { code: req.code, token: scope.token, runId: scope.runId, outputDir, onStdout, onStderr };
+        const { apiDir } = this.deps;
+        const call = { code: req.code, token: scope.token, runId: scope.runId, outputDir, apiDir, onStdout, onStderr };
         ({ proc, contained } = await req.worker.start({ ...call, contain: () => contain(containInput) }));
         if (status) proc.interrupt();
       } else {

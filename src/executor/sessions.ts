@@ -102,6 +102,9 @@ export class SessionWorker implements RunWorker {
   busy = false;
   /** Why the session is over, once it is. */
   ended: string | undefined;
+  /** The tools changed (refresh_tools) since the process started with its API. */
+  staleApi = false;
+  #apiDir: string | undefined;
   #proc: PolicyProcess | undefined;
   #contained: Contained | undefined;
   #current: Current | undefined;
@@ -124,6 +127,7 @@ export class SessionWorker implements RunWorker {
       const contained = await call.contain();
       this.#contained = contained;
       this.outputDir = call.outputDir;
+      this.#apiDir = call.apiDir;
       const proc = new PolicyProcess({
         argv: contained.argv,
         cwd: contained.cwd,
@@ -136,6 +140,7 @@ export class SessionWorker implements RunWorker {
       this.#proc = proc;
       void proc.done.then((s) => this.#exited(s));
     }
+    this.staleApi = call.apiDir !== this.#apiDir;
     const proc = this.#proc;
     const nonce = crypto.randomUUID().replaceAll("-", "");
     let settle!: (s: ExitStatus) => void;
@@ -295,6 +300,11 @@ export class SessionPool {
       }
     }
     if (worker.ended) notes.push(`session ended: ${worker.ended}`);
+    else if (worker.staleApi) {
+      notes.push(
+        "the tools changed since this session started: it still has the old functions (a new session_id gets the new ones)",
+      );
+    }
     return {
       session_id: worker.id,
       session_vars: worker.ended ? [] : worker.vars,

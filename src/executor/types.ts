@@ -74,6 +74,8 @@ export interface WorkerCall {
   /** Builds the worker's command (the run's sandbox and limits); used once, when the process starts. */
   contain: () => Promise<Contained>;
   outputDir: string;
+  /** The API folder of the current catalog (a session keeps the one it started with). */
+  apiDir: string;
   onStdout: (chunk: Uint8Array) => void | Promise<void>;
   onStderr: (chunk: Uint8Array) => void | Promise<void>;
 }
