@@ -209,3 +209,20 @@ Deno.test("over Streamable HTTP, two clients using the same session_id get sessi
   }
   assert.deepEqual(await survivors(cfg.tag), []);
 });
+
+Deno.test("sessions work the same without the sandbox (sandbox: none), abort included", opts, async () => {
+  const cfg = robotConfig({ orchestrator: { sandbox: "none" } });
+  const orch = await connectStdio(["serve", "--config", cfg.path]);
+  try {
+    const one = await inSession(orch, "plain", "n = 41");
+    assert.equal(one.sandbox, "none");
+    assert.equal((await inSession(orch, "plain", "n += 1\nprint(n)")).output, "42\n");
+    const cut = await inSession(orch, "plain", "import time\ntime.sleep(60)", { timeout: 1 });
+    assert.equal(cut.status, "timeout");
+    assert.equal((await inSession(orch, "plain", "print('n' in globals())")).output, "False\n");
+    assert.deepEqual(await survivors(one.run_id as string), [], "the timed-out session's process is gone");
+  } finally {
+    await orch.close();
+  }
+  assert.deepEqual(await survivors(cfg.tag), []);
+});
