@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { ConfigError } from "../errors.ts";
 import { expandVars, MissingVariable } from "./expand.ts";
 import { findJsonError } from "./json_error.ts";
+import { badServerName, checkPatterns } from "./patterns.ts";
 import {
   type Config,
   KNOWN_ORCH_KEYS,
@@ -134,6 +135,9 @@ export function loadConfig(path: string, opts: LoadOptions): Config {
       skipped.push({ name, reason: "it launches orch itself" });
       continue;
     }
+    // Disabled entries are never matched, so only enabled ones need a name patterns can reach.
+    const badName = badServerName(name);
+    if (badName !== undefined) fail(`mcpServers[${JSON.stringify(name)}]: ${badName}`);
     for (const key of Object.keys(entry)) {
       if (!KNOWN_SERVER_KEYS.has(key)) warnings.push(`${path}: ${field}.${key} is not an orch setting and is ignored`);
     }
@@ -169,6 +173,11 @@ export function loadConfig(path: string, opts: LoadOptions): Config {
   }
   const orch = OrchestratorSchema.safeParse(orchRaw);
   if (!orch.success) fail(describeIssue(orch.error.issues[0]!, "orchestrator"));
+  const known = [...servers.keys(), ...skipped.map((s) => s.name)];
+  const patternWarnings: string[] = [];
+  const badPattern = checkPatterns(orch.data!, known, patternWarnings);
+  if (badPattern !== undefined) fail(badPattern);
+  for (const w of patternWarnings) warnings.push(`${path}: ${w}`);
   for (const key of Object.keys(root)) {
     if (!["mcpServers", "servers", "orchestrator"].includes(key)) {
       warnings.push(`${path}: top-level key "${key}" is not an orch setting and is ignored`);

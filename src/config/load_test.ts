@@ -155,3 +155,50 @@ Deno.test("findConfig() follows --config, then $ORCH_CONFIG, then the current fo
   assert.throws(() => findConfig({ explicit: "missing.json", env: env(), cwd }), /missing\.json.*no such file/);
   assert.equal(configCandidates({ env: env({ XDG_CONFIG_HOME: "/x" }), cwd }).at(-1)!.path, "/x/orch/config.json");
 });
+
+Deno.test("loadConfig() rejects a server name with '/', which deny rules could never match", () => {
+  const msg = loadError(JSON.stringify({
+    mcpServers: { "robot/arm": { command: "python3" } },
+    orchestrator: { deny: ["robot/arm/move"] },
+  }));
+  assert.match(
+    msg,
+    /^Cannot parse config "FILE": mcpServers\["robot\/arm"\]: the server name "robot\/arm" contains "\/"/,
+  );
+  assert.match(msg, /rename it, e\.g\. "robot_arm"/);
+});
+
+Deno.test("loadConfig() compiles every allow, deny, confirm and guards entry, naming the field", () => {
+  const servers = { ros: { command: "python3" } };
+  assert.equal(
+    loadError(JSON.stringify({ mcpServers: servers, orchestrator: { deny: ["ros/pub", "/pub"] } })),
+    'Cannot parse config "FILE": orchestrator.deny[1]: Invalid tool pattern "/pub": expected "server/tool", "server/*" or "*"',
+  );
+  assert.match(
+    loadError(JSON.stringify({ mcpServers: servers, orchestrator: { allow: ["ros/"] } })),
+    /^Cannot parse config "FILE": orchestrator\.allow\[0\]: Invalid tool pattern "ros\/"/,
+  );
+  assert.match(
+    loadError(JSON.stringify({ mcpServers: servers, orchestrator: { confirm: [""] } })),
+    /^Cannot parse config "FILE": orchestrator\.confirm\[0\]: Invalid tool pattern ""/,
+  );
+  assert.match(
+    loadError(JSON.stringify({
+      mcpServers: servers,
+      orchestrator: { guards: { "ros/pub": { properties: { x: { maximun: 1 } } } } },
+    })),
+    /^Cannot parse config "FILE": orchestrator\.guards\["ros\/pub"\]: invalid JSON Schema: .*maximun/,
+  );
+});
+
+Deno.test("loadConfig() warns about a pattern that names no configured server", () => {
+  const path = write(JSON.stringify({
+    mcpServers: { ros: { command: "python3" }, off: { command: "python3", disabled: true } },
+    orchestrator: { deny: ["rso/pub_twist", "ros/*", "*/stop", "off/x"] },
+  }));
+  const cfg = loadConfig(path, { env: env() });
+  const w = cfg.warnings.filter((w) => w.includes("orchestrator.deny"));
+  assert.deepEqual(w.map((x) => x.replace(path, "FILE")), [
+    'FILE: orchestrator.deny[0]: "rso/pub_twist" names no configured server "rso" (configured: "ros", "off"), so it matches nothing',
+  ]);
+});
