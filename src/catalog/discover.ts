@@ -46,7 +46,8 @@ async function fromServer(
     const timer = setTimeout(() => ac.abort(), timeoutMs + 1000);
     try {
       const tools = await source.listTools(server, ac.signal);
-      return done({ status: "ok", origin: source.origin ?? "mcp", tools });
+      const warnings = tools.warnings;
+      return done({ status: "ok", origin: source.origin ?? "mcp", tools: [...tools], ...(warnings ? { warnings } : {}) });
     } catch (err) {
       liveError = ac.signal.aborted
         ? new UpstreamError(server, `${server}: no answer within ${timeoutMs / 1000} s`)

@@ -38,4 +38,5 @@ export {
   type ServerNotification,
   type Tool,
   ToolListChangedNotificationSchema,
+  ToolSchema,
 } from "@modelcontextprotocol/sdk/types.js";

@@ -3,6 +3,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { JsonSchema } from "../catalog/types.ts";
 import { errorText, PolicyError } from "../errors.ts";
 import { compileGlob, type ToolMatcher } from "./glob.ts";
+import { type LaxView, laxView } from "./lax_view.ts";
 
 /** One compiled guard: the glob it applies to and its validator. */
 export interface Guard {
@@ -39,24 +40,69 @@ export function compileGuards(guards: Readonly<Record<string, JsonSchema>>): Gua
   });
 }
 
-/** Runs the guards on one call's arguments; returns why they refuse it, or undefined. */
+/** Keywords about how a value is written, not what it is: a lax reading that changed the value may fail them. */
+const REPRESENTATION = new Set(["type", "enum", "const", "pattern", "format", "minLength", "maxLength"]);
+
+/**
+ * Runs the guards on one call's arguments; returns why they refuse it, or undefined. A guard must
+ * hold for the arguments as sent and for every number a lax server could read from them
+ * (`"0.9"`, `"[0.9, 0, 0]"`, `true`): see lax_view.ts.
+ */
 export function checkGuards(guards: readonly Guard[], args: Record<string, unknown>): string | undefined {
   let problems: string[] | undefined;
+  let said = 0;
+  const add = (line: string) => {
+    said++;
+    problems ??= [];
+    if (!problems.includes(line)) problems.push(line);
+  };
+  let views: LaxView[] | undefined;
   for (const guard of guards) {
-    if (guard.validate(args)) continue;
-    for (const err of guard.validate.errors ?? []) {
-      const line = describeGuardError(err, args);
-      if (line === undefined) continue;
-      problems ??= [];
-      if (!problems.includes(line)) problems.push(line);
+    let failed = false;
+    said = 0;
+    if (!guard.validate(args)) {
+      failed = true;
+      for (const err of guard.validate.errors ?? []) {
+        const line = describeGuardError(err, args);
+        if (line !== undefined) add(line);
+      }
     }
-    problems ??= [`arguments rejected by guard "${guard.pattern}"`];
+    if (views === undefined) {
+      const first = laxView(args);
+      views = first.changed.size === 0 ? [] : [first];
+      if (first.hasNaN) views.push(laxView(args, -Number.MAX_VALUE));
+    }
+    for (const view of views) {
+      if (guard.validate(view.value)) continue;
+      for (const err of guard.validate.errors ?? []) {
+        const at = changedAncestor(view.changed, err.instancePath);
+        if (at !== undefined && at === err.instancePath && REPRESENTATION.has(err.keyword)) continue;
+        const line = describeGuardError(err, at === undefined ? view.value : args, at);
+        if (line === undefined) continue;
+        failed = true;
+        add(line);
+      }
+    }
+    if (failed && said === 0) add(`arguments rejected by guard "${guard.pattern}"`);
   }
   return problems?.join("; ");
 }
 
-/** One Ajv error in words, e.g. `argument linear[0] must be <= 0.5 (got 0.9)`; undefined for noise. */
-export function describeGuardError(err: ErrorObject, args: unknown): string | undefined {
+/** The pointer of the value the lax reading changed that holds `pointer` (itself or an ancestor). */
+function changedAncestor(changed: ReadonlySet<string>, pointer: string): string | undefined {
+  let p = pointer;
+  for (;;) {
+    if (changed.has(p)) return p;
+    if (p === "") return undefined;
+    p = p.slice(0, p.lastIndexOf("/"));
+  }
+}
+
+/**
+ * One Ajv error in words, e.g. `argument linear[0] must be <= 0.5 (got 0.9)`; undefined for noise.
+ * With `readFrom` (a lax reading, see lax_view.ts), the value shown is the raw one at that pointer.
+ */
+export function describeGuardError(err: ErrorObject, args: unknown, readFrom?: string): string | undefined {
   const params = err.params as Record<string, unknown>;
   const segments = pointerSegments(err.instancePath);
   switch (err.keyword) {
@@ -76,6 +122,11 @@ export function describeGuardError(err: ErrorObject, args: unknown): string | un
     limit = `must be ${show(params.allowedValue)}`;
   } else {
     limit = (err.message ?? `fails "${err.keyword}"`).replace("must NOT", "must not");
+  }
+  if (readFrom !== undefined) {
+    const raw = valueAt(args, pointerSegments(readFrom));
+    const whose = readFrom === err.instancePath ? "" : ` in argument ${argumentPath(pointerSegments(readFrom))}`;
+    return `${subject} ${limit} as a lax server reads it (got ${show(raw)}${whose})`;
   }
   const value = valueAt(args, segments);
   return value === undefined ? `${subject} ${limit}` : `${subject} ${limit} (got ${show(value)})`;

@@ -67,3 +67,35 @@ Deno.test("compileGuards() rejects a guard with a misspelt keyword, naming the g
     /Invalid guard "ros\/move": strict mode: unknown keyword: "maximun"/,
   );
 });
+
+const twist = { properties: { linear: { items: { minimum: -0.5, maximum: 0.5 } } } };
+
+Deno.test("checkGuards() holds for numbers a lax server reads from strings, JSON text and booleans", () => {
+  const g = (args: Record<string, unknown>) => checkGuards(compileGuards({ "ros/pub_twist": twist }), args);
+  assert.match(
+    g({ linear: ["0.9", 0, 0] }) ?? "",
+    /^argument linear\[0\] must be <= 0\.5 as a lax server reads it \(got "0\.9"\)$/,
+  );
+  assert.match(
+    g({ linear: "[0.9, 0, 0]" }) ?? "",
+    /linear\[0\] must be <= 0\.5 .*got "\[0\.9, 0, 0\]" in argument linear/,
+  );
+  assert.match(g({ linear: [" 1_0 ", 0, 0] }) ?? "", /must be <= 0\.5/);
+  assert.match(g({ linear: ["-1e3", 0, 0] }) ?? "", /must be >= -0\.5/);
+  assert.match(g({ linear: ["inf", 0, 0] }) ?? "", /must be <= 0\.5/);
+  assert.match(g({ linear: ["nan", 0, 0] }) ?? "", /must be (<=|>=)/);
+  assert.match(g({ linear: [true, 0, 0] }) ?? "", /must be <= 0\.5/);
+  assert.match(g({ linear: ["true", 0, 0] }) ?? "", /must be <= 0\.5/);
+  assert.match(g({ linear: '{"0": 0.9}' }) ?? "x", /x/); // an object where a list is wanted: no items to bound
+  assert.equal(g({ linear: ["0.1", "-0.2", 0] }), undefined);
+  assert.equal(g({ linear: "[0.1, 0, 0]" }), undefined);
+});
+
+Deno.test("checkGuards() does not refuse a string the lax view re-types when the guard only constrains its text", () => {
+  const g = compileGuards({
+    "ros/say": { properties: { text: { type: "string", maxLength: 8 }, on: { type: "boolean" } } },
+  });
+  assert.equal(checkGuards(g, { text: "1.5", on: true }), undefined);
+  assert.equal(checkGuards(g, { text: "[1, 2]", on: false }), undefined);
+  assert.match(checkGuards(g, { text: "123456789" }) ?? "", /must not have more than 8 characters/);
+});

@@ -3,7 +3,7 @@
  * socket in a private 0700 folder (127.0.0.1 TCP where Unix sockets are not
  * available), started on first use and removed on close.
  */
-import type { Catalog } from "../catalog/types.ts";
+import type { Catalog, JsonSchema } from "../catalog/types.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import type { Served } from "../runtime/mod.ts";
@@ -26,12 +26,27 @@ export interface IpcHostDeps {
   preferTcp?: boolean;
 }
 
+const schemaIndex = new WeakMap<Catalog, Map<string, Map<string, JsonSchema>>>();
+
+/** The tool's inputSchema in the catalog, if the catalog lists the tool (indexed once per catalog). */
+export function inputSchemaOf(catalog: Catalog | undefined, server: string, tool: string): JsonSchema | undefined {
+  if (catalog === undefined) return undefined;
+  let index = schemaIndex.get(catalog);
+  if (index === undefined) {
+    index = new Map(catalog.servers.map((s) => [s.server, new Map(s.tools.map((t) => [t.name, t.inputSchema]))]));
+    schemaIndex.set(catalog, index);
+  }
+  return index.get(server)?.get(tool);
+}
+
 /** Owns the run-scope registry and the listening shim. */
 export class IpcHost {
-  readonly registry = new ScopeRegistry();
+  readonly registry: ScopeRegistry;
   #started: Promise<{ served: Served; address: IpcAddress; dir?: SocketDir }> | undefined;
 
-  constructor(readonly deps: IpcHostDeps) {}
+  constructor(readonly deps: IpcHostDeps) {
+    this.registry = new ScopeRegistry({ inputSchema: (server, tool) => inputSchemaOf(deps.catalog(), server, tool) });
+  }
 
   /** Where policies reach the shim; serves it on first call. */
   async address(): Promise<IpcAddress> {

@@ -3,6 +3,7 @@ import type { JsonSchema } from "../catalog/types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import { errorText, OrchError, PolicyError } from "../errors.ts";
 import { compileGlobs, type ToolMatcher } from "./glob.ts";
+import { checkInputSchema } from "./arguments.ts";
 import { checkGuards, compileGuards, type Guard } from "./guards.ts";
 
 /** Asks a person (or a policy of the host) to approve one call: true = yes, a string = no, with the reason. */
@@ -31,6 +32,8 @@ export interface ScopeOptions {
   confirmTools?: readonly string[];
   confirm?: ConfirmHook;
   beforeCall?: BeforeCallHook;
+  /** The tool's inputSchema, when known: arguments are checked against it (types included) before the guards. */
+  inputSchema?: (server: string, tool: string) => JsonSchema | undefined;
 }
 
 /** One tool's counters in a run summary. */
@@ -132,6 +135,7 @@ export class RunScope {
   readonly #guards: Guard[];
   readonly #confirm: ConfirmHook | undefined;
   readonly #beforeCall: BeforeCallHook | undefined;
+  readonly #inputSchema: ScopeOptions["inputSchema"];
   readonly #decisions = new Map<string, Decision>();
   /** Keyed like decisions; the value names the tool as `server/tool` for the summary. */
   readonly #stats = new Map<string, { name: string; stats: ToolStats }>();
@@ -151,6 +155,7 @@ export class RunScope {
     this.#guards = compileGuards(opts.guards ?? {});
     this.#confirm = opts.confirm;
     this.#beforeCall = opts.beforeCall;
+    this.#inputSchema = opts.inputSchema;
   }
 
   /** Aborted when the run is; every downstream call gets a signal that follows it. */
@@ -184,6 +189,7 @@ export class RunScope {
     if (this.aborted) throw new RunAbortedError(this.abortReason ?? "aborted");
     const decision = this.#decide(server, tool);
     let refusal = decision.refusal;
+    if (refusal === undefined) refusal = checkInputSchema(server, tool, this.#inputSchema?.(server, tool), args);
     if (refusal === undefined && decision.guards.length > 0) refusal = checkGuards(decision.guards, args);
     if (refusal === undefined && this.maxCalls !== null && this.callsMade >= this.maxCalls) {
       refusal = `call budget spent: this run may make ${this.maxCalls} tool calls`;
@@ -304,6 +310,8 @@ export class RunScope {
 
 /** The live scopes of this orch process, found by token. */
 export class ScopeRegistry {
+  /** `defaults` apply to every scope created here (e.g. the catalog's inputSchema lookup). */
+  constructor(readonly defaults: ScopeOptions = {}) {}
   readonly #byToken = new Map<string, RunScope>();
   readonly #byRunId = new Map<string, RunScope>();
 
@@ -312,7 +320,7 @@ export class ScopeRegistry {
     if (opts.runId !== undefined && this.#byRunId.has(opts.runId)) {
       throw new PolicyError(`Run ${opts.runId} already has a scope`);
     }
-    const scope = new RunScope(opts);
+    const scope = new RunScope({ ...this.defaults, ...opts });
     this.#byToken.set(scope.token, scope);
     this.#byRunId.set(scope.runId, scope);
     return scope;

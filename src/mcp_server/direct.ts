@@ -9,6 +9,7 @@ import type { Catalog } from "../catalog/types.ts";
 import { assignFunctionNames } from "../codegen/names.ts";
 import type { CallToolResult, Tool } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
+import { inputSchemaOf } from "../ipc/host.ts";
 import { type ConfirmHook, RunScope } from "../ipc/scope.ts";
 import type { CallExtra } from "./handlers.ts";
 import { textResult } from "./handlers.ts";
@@ -37,6 +38,7 @@ export class DirectTools {
       guards: orch.guards,
       confirmTools: orch.confirm,
       confirm,
+      inputSchema: (server, tool) => inputSchemaOf(this.#catalog, server, tool),
     });
   }
 

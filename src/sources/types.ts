@@ -4,6 +4,9 @@ import type { ToolInfo } from "../catalog/types.ts";
 
 export type { CallToolResult };
 
+/** A server's tools; `warnings` names tools that were skipped or trimmed because they were malformed. */
+export type ListedTools = ToolInfo[] & { warnings?: string[] };
+
 export interface CallOptions {
   signal?: AbortSignal;
   /** Overrides the server's configured per-call timeout. */
@@ -18,7 +21,7 @@ export interface ToolSource {
   /** Server names this source serves, in config order. */
   serverNames(): string[];
   /** Lists one server's tools, starting or connecting to it if needed. Throws UpstreamError. */
-  listTools(server: string, signal?: AbortSignal): Promise<ToolInfo[]>;
+  listTools(server: string, signal?: AbortSignal): Promise<ListedTools>;
   /** Calls one tool. A tool-level error is a result with `isError`; transport failures throw UpstreamError. */
   callTool(server: string, tool: string, args: Record<string, unknown>, opts?: CallOptions): Promise<CallToolResult>;
   /** Called when a server says its tool list changed. */

@@ -21,7 +21,8 @@ import { errorText, UnknownToolError, UpstreamError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { StdioTransport } from "./stdio_transport.ts";
-import type { CallOptions, ToolSource } from "./types.ts";
+import { LenientToolListSchema, parseToolList } from "./tool_list.ts";
+import type { CallOptions, ListedTools, ToolSource } from "./types.ts";
 
 /** Default seconds one tool call may take when the server sets no `timeout`. */
 export const DEFAULT_CALL_TIMEOUT_S = 300;
@@ -208,15 +209,24 @@ export class UpstreamPool implements ToolSource {
     }
   }
 
-  async listTools(server: string, signal?: AbortSignal): Promise<ToolInfo[]> {
+  async listTools(server: string, signal?: AbortSignal): Promise<ListedTools> {
     const timeoutMs = this.config.orchestrator.discoveryTimeout * 1000;
     const conn = await this.#connect(server, timeoutMs, signal);
-    const tools: ToolInfo[] = [];
+    const tools: ListedTools = [];
+    const warnings: string[] = [];
+    const seen = new Set<string>();
     let cursor: string | undefined;
     try {
       do {
-        const page = await conn.client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs, signal });
-        for (const t of page.tools) tools.push(t as ToolInfo);
+        // Lenient on purpose: the SDK's listTools drops the whole list when one tool is malformed.
+        const page = await conn.client.request(
+          { method: "tools/list", ...(cursor ? { params: { cursor } } : {}) },
+          LenientToolListSchema,
+          { timeout: timeoutMs, signal },
+        );
+        const parsed = parseToolList(page.tools, seen);
+        tools.push(...parsed.tools);
+        warnings.push(...parsed.warnings);
         cursor = page.nextCursor;
       } while (cursor);
     } catch (err) {
@@ -224,6 +234,9 @@ export class UpstreamPool implements ToolSource {
         cause: err,
       });
     }
+    // What the SDK's own listTools would have done: output schemas checked on calls.
+    (conn.client as unknown as { cacheToolMetadata?: (t: unknown[]) => void }).cacheToolMetadata?.(tools);
+    if (warnings.length) tools.warnings = warnings;
     return tools;
   }
 
