@@ -9,6 +9,7 @@ import { discover } from "./catalog/discover.ts";
 import type { Catalog } from "./catalog/types.ts";
 import type { Config } from "./config/schema.ts";
 import { type ApiDir, materializeApi } from "./executor/api_dir.ts";
+import { sanitizeIdentifier } from "./codegen/names.ts";
 import { Executor, type RunRequest, type RunResult } from "./executor/run.ts";
 import { staticHooks } from "./introspect/mod.ts";
 import { IpcHost } from "./ipc/host.ts";
@@ -22,6 +23,19 @@ export interface SessionOptions {
   useCache?: boolean;
 }
 
+/**
+ * Servers a policy does not name, going by its text: neither the server's name nor its Python
+ * prefix (`ros_mcp_server__`) occurs in it. A false "named" only costs a discovery; a policy that
+ * builds a name at run time still reaches the server, discovered at its first call.
+ */
+export function unnamedServers(config: Config, policy: string): Set<string> {
+  const out = new Set<string>();
+  for (const server of config.servers.keys()) {
+    if (!policy.includes(server) && !policy.includes(`${sanitizeIdentifier(server)}__`)) out.add(server);
+  }
+  return out;
+}
+
 /** Catalog, API and runs for one config. */
 export class Session {
   readonly config: Config;
@@ -32,6 +46,7 @@ export class Session {
   #catalog: Catalog | undefined;
   #api: ApiDir | undefined;
   #loading: Promise<Catalog> | undefined;
+  readonly #ensuring = new Map<string, Promise<void>>();
   readonly #useCache: boolean;
 
   constructor(opts: SessionOptions) {
@@ -40,19 +55,28 @@ export class Session {
     this.cacheDir = opts.cacheDir;
     this.cache = new CatalogCache(join(opts.cacheDir, "catalog"));
     this.#useCache = opts.useCache ?? true;
-    this.host = new IpcHost({ source: this.source, catalog: () => this.#catalog });
+    this.host = new IpcHost({
+      source: this.source,
+      catalog: () => this.#catalog,
+      ensureServer: (server) => this.#ensureServer(server),
+    });
   }
 
-  /** The catalog, discovered (or read from the cache) on first use. */
-  catalog(opts: { refresh?: boolean; servers?: string[] } = {}): Promise<Catalog> {
+  /**
+   * The catalog, discovered (or read from the cache) on first use. With `policy` (its source and
+   * arguments), only the servers it names are discovered now; the others come from the cache or
+   * are left out until the run first calls them, so a hung server it never uses costs nothing.
+   */
+  catalog(opts: { refresh?: boolean; servers?: string[]; policy?: string } = {}): Promise<Catalog> {
     const hooks = staticHooks(this.config, this.cacheDir);
     const cache = this.#useCache ? this.cache : undefined;
     if (opts.servers) {
-      return discover(this.config, this.source, { ...hooks, cache, ...opts });
+      return discover(this.config, this.source, { ...hooks, cache, refresh: opts.refresh, servers: opts.servers });
     }
     if (this.#catalog && !opts.refresh) return Promise.resolve(this.#catalog);
     if (this.#loading && !opts.refresh) return this.#loading;
-    const loading = discover(this.config, this.source, { ...hooks, cache, refresh: opts.refresh }).then(
+    const cacheOnly = opts.policy === undefined || !cache ? undefined : unnamedServers(this.config, opts.policy);
+    const loading = discover(this.config, this.source, { ...hooks, cache, refresh: opts.refresh, cacheOnly }).then(
       (c) => {
         // Replaced, never mutated: the shim indexes catalogs by identity.
         this.#catalog = c;
@@ -65,6 +89,27 @@ export class Session {
       if (this.#loading === loading) this.#loading = undefined;
     }).catch(() => {});
     return loading;
+  }
+
+  /** Discovers a server the lazy catalog left out, when a run first calls it (the inputSchema check needs it). */
+  #ensureServer(server: string): Promise<void> {
+    const current = this.#catalog;
+    if (current === undefined || !this.config.servers.has(server)) return Promise.resolve();
+    if (current.servers.some((s) => s.server === server)) return Promise.resolve();
+    let pending = this.#ensuring.get(server);
+    if (pending === undefined) {
+      pending = this.catalog({ servers: [server] }).then((found) => {
+        const now = this.#catalog;
+        if (now === undefined || now.servers.some((s) => s.server === server)) return;
+        const merged = [...now.servers, ...found.servers];
+        const order = [...this.config.servers.keys()];
+        merged.sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server));
+        // Replaced, never mutated (the shim indexes catalogs by identity); the run's API stays as generated.
+        this.#catalog = { servers: merged };
+      }).finally(() => this.#ensuring.delete(server));
+      this.#ensuring.set(server, pending);
+    }
+    return pending;
   }
 
   /** Re-discovers every server, bypassing the cache, and regenerates the API. */

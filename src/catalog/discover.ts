@@ -1,5 +1,6 @@
 /** Builds the Catalog: every server in parallel, each bounded by a timeout, the cache first. */
 import type { Config, ServerConfig } from "../config/schema.ts";
+import { ErrorCode, McpError } from "../deps/mcp_sdk.ts";
 import { errorText, UpstreamError } from "../errors.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { cacheKey, type CatalogCache } from "./cache.ts";
@@ -23,6 +24,27 @@ export interface DiscoverOptions {
   staticIntrospect?: (server: string, entry: ServerConfig) => Promise<StaticResult>;
   /** Key inputs for a static server without running the introspection (file hashes); undefined = not static. */
   staticKey?: (server: string, entry: ServerConfig) => unknown;
+  /**
+   * Servers read from the cache only: a miss leaves them out of the catalog instead of starting them
+   * (a run discovers a server its policy does not name only when it first calls it).
+   */
+  cacheOnly?: ReadonlySet<string>;
+}
+
+/** How long a server that timed out during discovery is not waited for again. */
+export const TIMEOUT_MEMORY_MS = 5 * 60_000;
+
+/** True when discovery failed for want of an answer in time (not a crash or a refusal). */
+function isTimeout(err: unknown, aborted: boolean): boolean {
+  if (aborted) return true;
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof McpError && e.code === ErrorCode.RequestTimeout) return true;
+  }
+  return false;
+}
+
+function clock(iso: string): string {
+  return iso.slice(11, 19);
 }
 
 async function fromServer(
@@ -31,6 +53,7 @@ async function fromServer(
   source: ToolSource,
   config: Config,
   opts: DiscoverOptions,
+  key: string,
 ): Promise<ServerTools> {
   const started = performance.now();
   const mode = entry.introspect ?? "auto";
@@ -40,18 +63,37 @@ async function fromServer(
     ...part,
   });
   let liveError: unknown;
-  if (mode !== "static") {
+  const remembered = opts.cache && !opts.refresh ? opts.cache.getFailure(key) : undefined;
+  if (remembered && mode !== "static") {
+    liveError = new UpstreamError(
+      server,
+      `${remembered.error} (at ${clock(remembered.savedAt)} UTC; not tried again before ${
+        clock(remembered.until)
+      } UTC, or now with --refresh)`,
+      { stderrTail: remembered.stderrTail },
+    );
+  } else if (mode !== "static") {
     const timeoutMs = config.orchestrator.discoveryTimeout * 1000;
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(), timeoutMs + 1000);
     try {
       const tools = await source.listTools(server, ac.signal);
       const warnings = tools.warnings;
-      return done({ status: "ok", origin: source.origin ?? "mcp", tools: [...tools], ...(warnings ? { warnings } : {}) });
+      return done({
+        status: "ok",
+        origin: source.origin ?? "mcp",
+        tools: [...tools],
+        ...(warnings ? { warnings } : {}),
+      });
     } catch (err) {
       liveError = ac.signal.aborted
         ? new UpstreamError(server, `${server}: no answer within ${timeoutMs / 1000} s`)
         : err;
+      if (opts.cache && isTimeout(err, ac.signal.aborted)) {
+        const text = errorText(liveError).replace(new RegExp(`^${escapeRe(server)}: `), "");
+        const tail = liveError instanceof UpstreamError ? liveError.stderrTail : undefined;
+        opts.cache.putFailure({ key, server, error: text, stderrTail: tail }, TIMEOUT_MEMORY_MS);
+      }
     } finally {
       clearTimeout(timer);
     }
@@ -86,7 +128,7 @@ function escapeRe(s: string): string {
 /** Discovers every configured server's tools; one failure never hides the others. */
 export async function discover(config: Config, source: ToolSource, opts: DiscoverOptions = {}): Promise<Catalog> {
   const names = opts.servers ?? source.serverNames();
-  const servers = await Promise.all(names.map(async (server): Promise<ServerTools> => {
+  const found = await Promise.all(names.map(async (server): Promise<ServerTools | undefined> => {
     const entry = config.servers.get(server);
     if (!entry) {
       return { server, status: "failed", origin: "mcp", tools: [], error: "not in the config", durationMs: 0 };
@@ -107,11 +149,12 @@ export async function discover(config: Config, source: ToolSource, opts: Discove
         };
       }
     }
-    const result = await fromServer(server, entry, source, config, opts);
+    if (opts.cacheOnly?.has(server)) return undefined;
+    const result = await fromServer(server, entry, source, config, opts, key);
     if (result.status === "ok" && opts.cache && result.origin !== "cache") {
       opts.cache.put({ key, server, origin: result.origin, tools: result.tools, warnings: result.warnings });
     }
     return result;
   }));
-  return { servers };
+  return { servers: found.filter((s) => s !== undefined) };
 }

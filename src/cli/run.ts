@@ -152,7 +152,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     const say = (s: string) => err.write(new TextEncoder().encode(`orch: ${s}\n`));
     prewarmContainment(ctx.config.orchestrator, process.cwd());
     const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
-    const catalog = await session.catalog({ refresh: values.refresh });
+    // Lazy: only the servers the policy (or its arguments) names are waited for now.
+    const catalog = await session.catalog({ refresh: values.refresh, policy: [code, ...args].join("\n") });
     for (const s of catalog.servers) {
       if (s.status === "failed") say(`warning: server ${s.server} failed: ${s.error}`);
     }

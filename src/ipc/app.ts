@@ -17,6 +17,8 @@ export interface IpcAppDeps {
   source: ToolSource;
   /** The current catalog; undefined while discovery has not finished. Replaced, never mutated. */
   catalog: () => Catalog | undefined;
+  /** Discovers a server the catalog left out (a lazy run) before its first call is checked. */
+  ensureServer?: (server: string) => Promise<void>;
   /** A better "did you mean" than edit distance (e.g. catalog search): a tool name, or undefined. */
   suggest?: (server: string, tool: string) => string | undefined;
   /** Largest request body accepted; default 16 MiB. */
@@ -37,6 +39,18 @@ const JSON_HEADERS = { "content-type": "application/json" };
 const LOCAL_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
 const ROUTES: Record<string, string> = { "/call_tool": "POST", "/list_tools": "GET", "/health": "GET" };
+
+/** Waits for `p` (its failure is the catalog's to report) or for `signal` to abort, whichever comes first. */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    signal.addEventListener("abort", done, { once: true });
+    p.then(done, done);
+  });
+}
 
 function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
@@ -120,6 +134,8 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
       return fail(400, `field "arguments" must be an object`);
     }
     const args = (rawArgs ?? {}) as Record<string, unknown>;
+    if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
+    if (deps.ensureServer) await untilAborted(deps.ensureServer(server), scope.signal);
     if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
     const unknown = unknownTool(scope, server, tool);
     if (unknown !== undefined) return fail(404, unknown);

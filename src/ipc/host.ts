@@ -22,6 +22,8 @@ export interface IpcAddress {
 export interface IpcHostDeps {
   source: ToolSource;
   catalog: () => Catalog | undefined;
+  /** Discovers a server the catalog left out (a lazy run), before a call to it is checked. */
+  ensureServer?: (server: string) => Promise<void>;
   /** Serve on TCP even where Unix sockets work (tests, odd platforms). */
   preferTcp?: boolean;
 }
@@ -55,7 +57,12 @@ export class IpcHost {
   }
 
   async #start(): Promise<{ served: Served; address: IpcAddress; dir?: SocketDir }> {
-    const base = { registry: this.registry, source: this.deps.source, catalog: this.deps.catalog };
+    const base = {
+      registry: this.registry,
+      source: this.deps.source,
+      catalog: this.deps.catalog,
+      ensureServer: this.deps.ensureServer,
+    };
     if (!this.deps.preferTcp && rt.env("ORCH_IPC_TCP") !== "1") {
       const dir = createSocketDir();
       try {

@@ -150,12 +150,20 @@ export async function refreshTools(service: OrchService, raw: unknown): Promise<
     const catalog = await service.refresh();
     const errors: Record<string, string> = {};
     for (const s of catalog.servers) if (s.status === "failed") errors[s.server] = s.error ?? "discovery failed";
+    const failed = Object.keys(errors);
+    if (failed.length === 0) {
+      return jsonResult({ status: "success", server_count: catalog.servers.length, tool_count: toolCount(catalog) });
+    }
+    // A failed server is a failure, never "success" with fewer tools.
+    const all = failed.length === catalog.servers.length;
+    const list = failed.map((name) => `${name}: ${errors[name]}`).join("; ");
     return jsonResult({
-      status: "success",
+      status: all ? "error" : "partial",
       server_count: catalog.servers.length,
       tool_count: toolCount(catalog),
-      ...(Object.keys(errors).length ? { errors } : {}),
-    });
+      error: `${failed.length} of ${catalog.servers.length} servers failed to list their tools: ${list}`,
+      errors,
+    }, true);
   } catch (err) {
     return jsonResult({ status: "error", server_count: 0, tool_count: 0, error: errorText(err) }, true);
   }

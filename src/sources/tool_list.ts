@@ -66,8 +66,12 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
   const first = issues[0];
   if (first === undefined) return "not a valid tool";
   const path = first.path.map(String).join(".");
-  if (first.code === "invalid_type" && /received undefined/.test(first.message)) return `${path || "the tool"} is missing`;
+  if (first.code === "invalid_type" && /received undefined/.test(first.message)) {
+    return `${path || "the tool"} is missing`;
+  }
   if (path === "inputSchema.type") return `inputSchema.type must be "object"`;
-  if (first.code === "invalid_type") return `${path || "the tool"} must be ${first.expected === "object" ? "an" : "a"} ${first.expected}`;
+  if (first.code === "invalid_type") {
+    return `${path || "the tool"} must be ${first.expected === "object" ? "an" : "a"} ${first.expected}`;
+  }
   return `${path || "the tool"}: ${first.message}`;
 }

@@ -21,6 +21,7 @@ import { errorText, UnknownToolError, UpstreamError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { StdioTransport } from "./stdio_transport.ts";
+import { type HttpLoss, httpLoss } from "./http_loss.ts";
 import { LenientToolListSchema, parseToolList } from "./tool_list.ts";
 import type { CallOptions, ListedTools, ToolSource } from "./types.ts";
 
@@ -32,6 +33,8 @@ interface Connection {
   transport: Transport;
   stdio?: StdioTransport;
   closed: boolean;
+  /** The promise it came from, as ServerState.conn holds it. */
+  opened?: Promise<Connection>;
 }
 
 interface ServerState {
@@ -121,6 +124,7 @@ export class UpstreamPool implements ToolSource {
   #track(state: ServerState, conn: Promise<Connection>): Promise<Connection> {
     conn.then(
       (c) => {
+        c.opened = conn;
         const sdkOnClose = c.transport.onclose;
         c.transport.onclose = () => {
           sdkOnClose?.();
@@ -209,7 +213,7 @@ export class UpstreamPool implements ToolSource {
     }
   }
 
-  async listTools(server: string, signal?: AbortSignal): Promise<ListedTools> {
+  async listTools(server: string, signal?: AbortSignal, retry = true): Promise<ListedTools> {
     const timeoutMs = this.config.orchestrator.discoveryTimeout * 1000;
     const conn = await this.#connect(server, timeoutMs, signal);
     const tools: ListedTools = [];
@@ -230,6 +234,9 @@ export class UpstreamPool implements ToolSource {
         cursor = page.nextCursor;
       } while (cursor);
     } catch (err) {
+      if (!conn.stdio && this.#dropLostSession(server, conn, err) === "unsent" && retry && !signal?.aborted) {
+        return this.listTools(server, signal, false);
+      }
       throw new UpstreamError(server, `${server}: tools/list failed: ${errorText(err)}${describeExit(conn.stdio)}`, {
         cause: err,
       });
@@ -245,6 +252,7 @@ export class UpstreamPool implements ToolSource {
     tool: string,
     args: Record<string, unknown>,
     opts: CallOptions = {},
+    retry = true,
   ): Promise<CallToolResult> {
     const entry = this.#entry(server);
     const timeoutMs = opts.timeoutMs ?? (entry.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000;
@@ -260,6 +268,17 @@ export class UpstreamPool implements ToolSource {
       return result as CallToolResult;
     } catch (err) {
       if (opts.signal?.aborted) throw err;
+      if (!conn.stdio) {
+        // A remote server that restarted forgot our session: open a new one (with backoff) and send again.
+        const loss = this.#dropLostSession(server, conn, err);
+        if (loss === "unsent" && retry) return this.callTool(server, tool, args, opts, false);
+        if (loss !== undefined) {
+          const why = loss === "unsent" ? "did not accept the call" : "lost the connection during the call";
+          throw new UpstreamError(server, `${server}: ${why} (${errorText(err)}); the next call opens a new session`, {
+            cause: err,
+          });
+        }
+      }
       const text = errorText(err);
       if (isTimeout(err) && !conn.closed) {
         throw new UpstreamError(server, `${server}.${tool} timed out after ${timeoutMs / 1000} s`, { cause: err });
@@ -272,6 +291,24 @@ export class UpstreamPool implements ToolSource {
       const why = conn.closed || conn.stdio?.exitStatus ? "the server went away during the call" : text;
       throw new UpstreamError(server, `${server}: ${why}${describeExit(conn.stdio)}`, { cause: err });
     }
+  }
+
+  /**
+   * When a remote request failed because the session or the server is gone, forgets the connection
+   * (the next request opens a new session, after the usual backoff) and says whether the request ran.
+   */
+  #dropLostSession(server: string, conn: Connection, err: unknown): HttpLoss | undefined {
+    const loss = httpLoss(err);
+    if (loss === undefined) return undefined;
+    const state = this.#servers.get(server)!;
+    if (!conn.closed) {
+      conn.closed = true;
+      // Another caller may have opened the next session already: only forget this one.
+      if (state.conn === conn.opened) state.conn = undefined;
+      // The old session is gone on the server side; closing ends our transport (and counts a failure).
+      void conn.client.close().catch(() => {});
+    }
+    return loss;
   }
 
   /** Stops every server this pool started; waits until their processes are gone. */

@@ -1,0 +1,214 @@
+/**
+ * Issue 10, the upstream side: guards against lax type coercion (#1), a Streamable HTTP server that
+ * restarts under `orch serve` (#3), server names and patterns checked at load (#7), a tool without
+ * inputSchema (#14) and a hung server a run never calls (#15). Real processes throughout: the
+ * built binary (ORCH_BIN), the simulated robot, and stdlib fixture servers that misbehave on demand.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FIXTURE_SERVERS, newTag, pyServer, survivors, tempDir, writeConfig } from "./helpers.ts";
+import { outcomes, policy, securityConfig, slowEvents, spawnOrch } from "./security_helpers.ts";
+import { connectStdio, structured } from "./serve_helpers.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test("#1 guard: numeric strings and JSON text never move the base past the guard", opts, async () => {
+  const cfg = securityConfig({
+    guards: { "ros-mcp-server/pub_twist": { properties: { linear: { items: { minimum: -0.5, maximum: 0.5 } } } } },
+  });
+  const r = await spawnOrch([
+    "run",
+    "-c",
+    cfg.path,
+    policy("calls.py"),
+    "--",
+    'ros-mcp-server.pub_twist:{"linear": ["0.9", 0, 0], "angular": [0, 0, 0], "duration": 1}',
+    'ros-mcp-server.pub_twist:{"linear": "[0.9, 0, 0]", "angular": [0, 0, 0], "duration": 1}',
+    'ros-mcp-server.pub_twist:{"linear": [0.1, 0, 0], "angular": "[0, 0, 0]"}',
+    'slow.sleep:{"seconds": "0"}',
+    "ros-mcp-server.get_robot_state:{}",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.match(lines[0]!, /^ros-mcp-server\.pub_twist: denied .*linear\[0\] must be number \(got "0\.9"\)/);
+  assert.match(
+    lines[1]!,
+    /^ros-mcp-server\.pub_twist: denied .*argument linear must be array \(got "\[0\.9, 0, 0\]"\)/,
+  );
+  assert.match(lines[2]!, /^ros-mcp-server\.pub_twist: denied .*argument angular must be array/);
+  assert.match(lines[3]!, /^slow\.sleep: denied slow\.sleep: argument seconds must be number \(got "0"\)/);
+  const state = JSON.parse((outcomes(r.stdout)["ros-mcp-server.get_robot_state"] ?? "").slice(3));
+  assert.deepEqual([state.mobile_base.x, state.mobile_base.y], [0, 0], JSON.stringify(state.mobile_base));
+  assert.equal(state.last_command, null);
+  assert.deepEqual(slowEvents(cfg.log), []);
+  assert.deepEqual(await survivors(cfg.tag), []);
+});
+
+Deno.test(
+  "#7 config: a server name with '/' and a bad pattern fail orch list and orch doctor, naming file and field",
+  opts,
+  async () => {
+    const dir = tempDir();
+    const slashed = writeConfig(dir, {
+      mcpServers: { "robot/arm": pyServer(join(FIXTURE_SERVERS, "slow.py")) },
+      orchestrator: { deny: ["robot/arm/move"] },
+    }, "slashed.json");
+    const bad = writeConfig(dir, {
+      mcpServers: { slow: pyServer(join(FIXTURE_SERVERS, "slow.py")) },
+      orchestrator: {
+        deny: ["slow/sleep", "/sleep"],
+        guards: { "slow/sleep": { properties: { seconds: { maximun: 1 } } } },
+      },
+    }, "bad.json");
+    for (const command of ["list", "doctor"]) {
+      // list exits 2 (a config error); doctor reports it as a failed check and exits 1.
+      const code = command === "list" ? 2 : 1;
+      const a = await spawnOrch([command, "-c", slashed]);
+      assert.equal(a.code, code, `${command}: ${a.stdout}${a.stderr}`);
+      assert.match(
+        a.stdout + a.stderr,
+        /Cannot parse config ".*slashed\.json": mcpServers\["robot\/arm"\]: the server name "robot\/arm" contains "\/"/,
+      );
+      const b = await spawnOrch([command, "-c", bad]);
+      assert.equal(b.code, code, `${command}: ${b.stdout}${b.stderr}`);
+      assert.match(
+        b.stdout + b.stderr,
+        /Cannot parse config ".*bad\.json": orchestrator\.deny\[1\]: Invalid tool pattern "\/sleep"/,
+      );
+    }
+  },
+);
+
+Deno.test(
+  "#14 list: a tool without inputSchema is skipped with a warning naming it; the others work",
+  opts,
+  async () => {
+    const dir = tempDir();
+    const path = writeConfig(dir, { mcpServers: { odd: pyServer(join(FIXTURE_SERVERS, "odd_tools.py")) } });
+    const list = await spawnOrch(["list", "-c", path]);
+    assert.equal(list.code, 0, list.stdout + list.stderr);
+    assert.match(list.stdout, /^odd\s+ok\s+2 tools/m);
+    assert.match(list.stdout, /tool "no_schema" skipped: inputSchema is missing/);
+    assert.doesNotMatch(list.stdout + list.stderr, /invalid_type|"path":/);
+    const pol = join(dir, "p.py");
+    writeFileSync(pol, 'print(odd__echo(text="hi"))\n');
+    const run = await spawnOrch(["run", "-c", path, pol]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), "echo: hi");
+  },
+);
+
+Deno.test("#15 lazy: a run never starts a hung server its policy does not name", opts, async () => {
+  const dir = tempDir();
+  const cache = tempDir("orch-cache-");
+  const tag = newTag();
+  const path = writeConfig(dir, {
+    mcpServers: {
+      hung: pyServer(join(FIXTURE_SERVERS, "hang_init.py"), tag),
+      slow: pyServer(join(FIXTURE_SERVERS, "slow.py"), tag),
+    },
+  });
+  const pol = join(dir, "p.py");
+  writeFileSync(pol, "print(slow__count())\n");
+  const r = await spawnOrch(["run", "-c", path, pol], { env: { ORCH_CACHE_DIR: cache } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "1");
+  assert.doesNotMatch(r.stderr, /hung/);
+  // The hung server was never started: it never wrote a line to its log.
+  const log = join(cache, "logs", "hung.log");
+  const written = existsSync(log) ? readFileSync(log, "utf8") : "";
+  assert.doesNotMatch(written, /ignoring/);
+  assert.deepEqual(await survivors(tag), []);
+});
+
+Deno.test("#15 negative cache: a server that timed out is not waited for again for a while", opts, async () => {
+  const dir = tempDir();
+  const cache = tempDir("orch-cache-");
+  const path = writeConfig(dir, {
+    mcpServers: { hung: pyServer(join(FIXTURE_SERVERS, "hang_init.py")) },
+    orchestrator: { discoveryTimeout: 1 },
+  });
+  const log = join(cache, "logs", "hung.log");
+  const starts = () => existsSync(log) ? (readFileSync(log, "utf8").match(/ignoring/g) ?? []).length : 0;
+  const first = await spawnOrch(["list", "-c", path], { env: { ORCH_CACHE_DIR: cache } });
+  assert.match(first.stdout, /hung\s+failed/);
+  assert.match(first.stdout, /did not answer initialize within 1 s/);
+  const seen = starts();
+  assert.ok(seen >= 1, "the first list must have tried the server");
+  const second = await spawnOrch(["list", "-c", path], { env: { ORCH_CACHE_DIR: cache } });
+  assert.match(second.stdout, /did not answer initialize within 1 s \(at \d\d:\d\d:\d\d UTC; not tried again before/);
+  assert.equal(starts(), seen, "the second list must not start the server again");
+  const refreshed = await spawnOrch(["list", "--refresh", "-c", path], { env: { ORCH_CACHE_DIR: cache } });
+  assert.doesNotMatch(refreshed.stdout, /not tried again/);
+  assert.ok(starts() > seen, "--refresh tries again");
+});
+
+/** Starts the HTTP fixture on `port` (0: any) and resolves with its URL once it serves. */
+function startWeb(port: number, tag: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn("python3", [join(FIXTURE_SERVERS, "http_pid.py")], {
+    env: { ...Deno.env.toObject(), FASTMCP_PORT: String(port), ORCH_TEST_TAG: tag },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let err = "";
+    child.stderr!.on("data", (d: Uint8Array) => {
+      err += new TextDecoder().decode(d);
+      const m = /serving streamable-http on (\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1]! });
+    });
+    child.on("exit", (code) => reject(new Error(`http_pid.py exited with ${code}: ${err}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.on("exit", () => resolve());
+    child.kill("SIGTERM");
+  });
+}
+
+Deno.test(
+  "#3 http: orch serve opens a new session after the server restarts; refresh_tools reports a dead server",
+  opts,
+  async () => {
+    const tag = newTag();
+    let web = await startWeb(0, tag);
+    const port = Number(new URL(web.url).port);
+    const dir = tempDir();
+    const path = writeConfig(dir, { mcpServers: { web: { type: "http", url: web.url } } });
+    const orch = await connectStdio(["serve", "-c", path]);
+    const pidOf = async () => {
+      const r = structured(
+        await orch.client.callTool({ name: "execute_composed_code", arguments: { code: "print(web__pid())" } }),
+      );
+      assert.equal(r.status, "success", JSON.stringify(r));
+      return Number(String(r.output).trim());
+    };
+    try {
+      const before = await pidOf();
+      assert.equal(before, web.child.pid);
+      await stop(web.child);
+      web = await startWeb(port, tag);
+      const after = await pidOf();
+      assert.equal(after, web.child.pid, "the call after the restart reaches the new server");
+      assert.notEqual(after, before);
+      await stop(web.child);
+      const refresh = await orch.client.callTool({ name: "refresh_tools", arguments: {} });
+      assert.equal(refresh.isError, true, JSON.stringify(refresh));
+      const body = structured(refresh);
+      assert.equal(body.status, "error");
+      assert.match(String((body.errors as Record<string, string>).web), /web|connect|refused/i);
+      web = await startWeb(port, tag);
+      const again = structured(await orch.client.callTool({ name: "refresh_tools", arguments: {} }));
+      assert.equal(again.status, "success", JSON.stringify(again));
+      assert.equal(again.tool_count, 2);
+      assert.equal(await pidOf(), web.child.pid);
+    } finally {
+      await orch.close();
+      await stop(web.child);
+    }
+  },
+);
