@@ -6,7 +6,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Config, ServerConfig } from "../config/schema.ts";
-import type { ToolInfo } from "../catalog/types.ts";
 import {
   type CallToolResult,
   Client,
