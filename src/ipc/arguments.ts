@@ -41,7 +41,11 @@ function validatorFor(schema: JsonSchema): ValidateFunction | null {
   return validate;
 }
 
-/** Why `args` do not match the tool's inputSchema, in words naming tool and argument; undefined when they do. */
+/**
+ * Why `args` do not match the tool's inputSchema, in words naming argument and expected type, or
+ * undefined when they do. The call then fails as a tool error (ToolError, as if the server had
+ * refused the arguments) without being sent; guards, not types, are what ToolDenied is for.
+ */
 export function checkInputSchema(
   server: string,
   tool: string,
@@ -58,5 +62,7 @@ export function checkInputSchema(
   }
   if (lines.length === 0) lines.push("arguments do not match");
   const more = lines.length > MAX_PROBLEMS ? `; and ${lines.length - MAX_PROBLEMS} more` : "";
-  return `${server}.${tool}: ${lines.slice(0, MAX_PROBLEMS).join("; ")}${more} (the tool's inputSchema)`;
+  return `invalid arguments for ${server}.${tool}: ${
+    lines.slice(0, MAX_PROBLEMS).join("; ")
+  }${more} (checked against the tool's inputSchema; not sent)`;
 }

@@ -14,11 +14,11 @@ const pubTwist = {
 Deno.test("checkInputSchema() refuses a numeric string or JSON text where the schema wants numbers, naming tool and argument", () => {
   assert.equal(
     checkInputSchema("ros", "pub_twist", pubTwist, { linear: ["0.9", 0, 0], angular: [0, 0, 0] }),
-    `ros.pub_twist: argument linear[0] must be number (got "0.9") (the tool's inputSchema)`,
+    `invalid arguments for ros.pub_twist: argument linear[0] must be number (got "0.9") (checked against the tool's inputSchema; not sent)`,
   );
   assert.equal(
     checkInputSchema("ros", "pub_twist", pubTwist, { linear: "[0.9, 0, 0]", angular: [0, 0, 0] }),
-    `ros.pub_twist: argument linear must be array (got "[0.9, 0, 0]") (the tool's inputSchema)`,
+    `invalid arguments for ros.pub_twist: argument linear must be array (got "[0.9, 0, 0]") (checked against the tool's inputSchema; not sent)`,
   );
   assert.match(checkInputSchema("ros", "pub_twist", pubTwist, { linear: [0, 0, 0] }) ?? "", /angular is required/);
   assert.match(

@@ -189,7 +189,13 @@ export class RunScope {
     if (this.aborted) throw new RunAbortedError(this.abortReason ?? "aborted");
     const decision = this.#decide(server, tool);
     let refusal = decision.refusal;
-    if (refusal === undefined) refusal = checkInputSchema(server, tool, this.#inputSchema?.(server, tool), args);
+    if (refusal === undefined) {
+      const invalid = checkInputSchema(server, tool, this.#inputSchema?.(server, tool), args);
+      if (invalid !== undefined) {
+        this.#record(decision.stats, performance.now(), true);
+        return { content: [{ type: "text", text: invalid }], isError: true };
+      }
+    }
     if (refusal === undefined && decision.guards.length > 0) refusal = checkGuards(decision.guards, args);
     if (refusal === undefined && this.maxCalls !== null && this.callsMade >= this.maxCalls) {
       refusal = `call budget spent: this run may make ${this.maxCalls} tool calls`;

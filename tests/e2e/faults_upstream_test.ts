@@ -32,13 +32,16 @@ Deno.test("#1 guard: numeric strings and JSON text never move the base past the 
   ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
-  assert.match(lines[0]!, /^ros-mcp-server\.pub_twist: denied .*linear\[0\] must be number \(got "0\.9"\)/);
+  assert.match(
+    lines[0]!,
+    /^ros-mcp-server\.pub_twist: error .*invalid arguments .*linear\[0\] must be number \(got "0\.9"\)/,
+  );
   assert.match(
     lines[1]!,
-    /^ros-mcp-server\.pub_twist: denied .*argument linear must be array \(got "\[0\.9, 0, 0\]"\)/,
+    /^ros-mcp-server\.pub_twist: error .*argument linear must be array \(got "\[0\.9, 0, 0\]"\)/,
   );
-  assert.match(lines[2]!, /^ros-mcp-server\.pub_twist: denied .*argument angular must be array/);
-  assert.match(lines[3]!, /^slow\.sleep: denied slow\.sleep: argument seconds must be number \(got "0"\)/);
+  assert.match(lines[2]!, /^ros-mcp-server\.pub_twist: error .*argument angular must be array/);
+  assert.match(lines[3]!, /^slow\.sleep: error .*argument seconds must be number \(got "0"\)/);
   const state = JSON.parse((outcomes(r.stdout)["ros-mcp-server.get_robot_state"] ?? "").slice(3));
   assert.deepEqual([state.mobile_base.x, state.mobile_base.y], [0, 0], JSON.stringify(state.mobile_base));
   assert.equal(state.last_command, null);

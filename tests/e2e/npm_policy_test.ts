@@ -92,7 +92,10 @@ everything__get_sum(1)
 `),
   ]);
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /ToolError: everything\.get-sum failed: .*expected number/);
+  assert.match(
+    r.stdout,
+    /ToolError: everything\.get-sum failed: invalid arguments .*argument a must be number \(got "x"\)/,
+  );
   assert.match(r.stdout, /TypeError: everything__get_sum\(\) missing 1 required positional argument: 'b'/);
   assert.match(r.stderr, /line 11, in <module>\n.*everything__get_sum\(1\)/);
   assert.deepEqual(await survivors(tag), []);
