@@ -24,6 +24,9 @@ import { type HttpLoss, httpLoss } from "./http_loss.ts";
 import { LenientToolListSchema, parseToolList } from "./tool_list.ts";
 import type { CallOptions, ListedTools, ToolSource } from "./types.ts";
 
+/** How long a remote server may take to answer the ping after one of its event streams broke. */
+const PROBE_TIMEOUT_MS = 5000;
+
 /** Default seconds one tool call may take when the server sets no `timeout`. */
 export const DEFAULT_CALL_TIMEOUT_S = 300;
 
@@ -134,6 +137,7 @@ export class UpstreamPool implements ToolSource {
             state.lastFailure = Date.now();
           }
         };
+        if (!c.stdio) this.#watchStreams(state, c);
       },
       () => {
         if (state.conn === conn) state.conn = undefined;
@@ -290,6 +294,32 @@ export class UpstreamPool implements ToolSource {
       const why = conn.closed || conn.stdio?.exitStatus ? "the server went away during the call" : text;
       throw new UpstreamError(server, `${server}: ${why}${describeExit(conn.stdio)}`, { cause: err });
     }
+  }
+
+  /**
+   * A remote server that dies mid-answer only breaks the answer's event stream, and the SDK then
+   * waits for the request's full timeout. A ping tells a blip (the SDK resumes the stream) from a
+   * server that is gone or restarted: then the connection is dropped, which fails the calls in
+   * flight at once ("went away during the call") and lets the next call open a new session.
+   */
+  #watchStreams(state: ServerState, c: Connection): void {
+    const sdkOnError = c.transport.onerror;
+    let probing = false;
+    c.transport.onerror = (err) => {
+      sdkOnError?.(err);
+      if (probing || c.closed || this.#closed || !/SSE stream disconnected/.test(errorText(err))) return;
+      probing = true;
+      c.client.ping({ timeout: PROBE_TIMEOUT_MS }).then(
+        () => probing = false,
+        () => {
+          probing = false;
+          if (c.closed) return;
+          c.closed = true;
+          if (state.conn === c.opened) state.conn = undefined;
+          void c.client.close().catch(() => {});
+        },
+      );
+    };
   }
 
   /**

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURE_SERVERS, newTag, pyServer, survivors, tempDir, writeConfig } from "./helpers.ts";
 import { outcomes, policy, securityConfig, slowEvents, spawnOrch } from "./security_helpers.ts";
-import { connectStdio, structured } from "./serve_helpers.ts";
+import { connectStdio, eventually, structured } from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -148,8 +148,15 @@ Deno.test("#15 negative cache: a server that timed out is not waited for again f
   assert.ok(starts() > seen, "--refresh tries again");
 });
 
-/** Starts the HTTP fixture on `port` (0: any) and resolves with its URL once it serves. */
-function startWeb(port: number, tag: string): Promise<{ child: ChildProcess; url: string }> {
+/** The HTTP fixture: its process, URL and everything it wrote to stderr so far. */
+interface Web {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Starts the HTTP fixture on `port` (0: any) and resolves once it serves. */
+function startWeb(port: number, tag: string): Promise<Web> {
   const child = spawn("python3", [join(FIXTURE_SERVERS, "http_pid.py")], {
     env: { ...Deno.env.toObject(), FASTMCP_PORT: String(port), ORCH_TEST_TAG: tag },
     stdio: ["ignore", "ignore", "pipe"],
@@ -159,7 +166,7 @@ function startWeb(port: number, tag: string): Promise<{ child: ChildProcess; url
     child.stderr!.on("data", (d: Uint8Array) => {
       err += new TextDecoder().decode(d);
       const m = /serving streamable-http on (\S+)/.exec(err);
-      if (m) resolve({ child, url: m[1]! });
+      if (m) resolve({ child, url: m[1]!, stderr: () => err });
     });
     child.on("exit", (code) => reject(new Error(`http_pid.py exited with ${code}: ${err}`)));
   });
@@ -183,10 +190,14 @@ Deno.test(
     const dir = tempDir();
     const path = writeConfig(dir, { mcpServers: { web: { type: "http", url: web.url } } });
     const orch = await connectStdio(["serve", "-c", path]);
-    const pidOf = async () => {
-      const r = structured(
-        await orch.client.callTool({ name: "execute_composed_code", arguments: { code: "print(web__pid())" } }),
+    const execute = async (code: string) =>
+      structured(
+        await orch.client.callTool({ name: "execute_composed_code", arguments: { code } }, undefined, {
+          timeout: 120_000,
+        }),
       );
+    const pidOf = async () => {
+      const r = await execute("print(web__pid())");
       assert.equal(r.status, "success", JSON.stringify(r));
       return Number(String(r.output).trim());
     };
@@ -198,7 +209,16 @@ Deno.test(
       const after = await pidOf();
       assert.equal(after, web.child.pid, "the call after the restart reaches the new server");
       assert.notEqual(after, before);
+
+      // A server that dies mid-answer fails the call in flight (not after its 300 s timeout).
+      const inFlight = execute("print(web__sleep(600))");
+      const started = web;
+      assert.ok(await eventually(() => /sleeping 600/.test(started.stderr()), 60_000), started.stderr());
       await stop(web.child);
+      const cut = await inFlight;
+      assert.equal(cut.status, "error", JSON.stringify(cut));
+      assert.match(String(cut.error), /ToolError: web\.sleep failed: .*went away during the call/);
+
       const refresh = await orch.client.callTool({ name: "refresh_tools", arguments: {} });
       assert.equal(refresh.isError, true, JSON.stringify(refresh));
       const body = structured(refresh);
@@ -207,7 +227,7 @@ Deno.test(
       web = await startWeb(port, tag);
       const again = structured(await orch.client.callTool({ name: "refresh_tools", arguments: {} }));
       assert.equal(again.status, "success", JSON.stringify(again));
-      assert.equal(again.tool_count, 2);
+      assert.equal(again.tool_count, 3);
       assert.equal(await pidOf(), web.child.pid);
     } finally {
       await orch.close();
