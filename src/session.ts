@@ -30,6 +30,8 @@ export interface SessionOptions {
  */
 export function unnamedServers(config: Config, policy: string): Set<string> {
   const out = new Set<string>();
+  // A policy that asks what exists wants every server's tools.
+  if (/\blist_tools\b/.test(policy)) return out;
   for (const server of config.servers.keys()) {
     if (!policy.includes(server) && !policy.includes(`${sanitizeIdentifier(server)}__`)) out.add(server);
   }
