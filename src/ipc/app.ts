@@ -97,6 +97,12 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     return index;
   }
 
+  /** True when the catalog (a lazy run's) has no entry at all for the server, so it must be discovered first. */
+  function lazyMissing(server: string): boolean {
+    const catalog = deps.catalog();
+    return catalog !== undefined && !indexOf(catalog).has(server);
+  }
+
   /** The 404 message for a server or tool the catalog does not know; undefined when it may exist. */
   function unknownTool(scope: RunScope, server: string, tool: string): string | undefined {
     const catalog = deps.catalog();
@@ -135,8 +141,10 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     }
     const args = (rawArgs ?? {}) as Record<string, unknown>;
     if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
-    if (deps.ensureServer) await untilAborted(deps.ensureServer(server), scope.signal);
-    if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
+    if (deps.ensureServer && lazyMissing(server)) {
+      await untilAborted(deps.ensureServer(server), scope.signal);
+      if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
+    }
     const unknown = unknownTool(scope, server, tool);
     if (unknown !== undefined) return fail(404, unknown);
     try {

@@ -293,3 +293,38 @@ Deno.test("createIpcApp() reads a chunked body under the limit", async () => {
   assert.equal(res.status, 200);
   assert.deepEqual(h.source.calls[0]?.args, { "é": 1 });
 });
+
+Deno.test("createIpcApp() answers arguments that do not match the inputSchema as a tool error, never sent", async () => {
+  const schema = { type: "object", properties: { linear: { type: "array", items: { type: "number" } } } };
+  const h = harness({ scope: { inputSchema: (s, t) => s === ROS && t === "set_velocity" ? schema : undefined } });
+  const [status, body] = await answer(
+    await h.call({ server: ROS, tool: "set_velocity", arguments: { linear: ["0.9", 0, 0] } }),
+  );
+  assert.equal(status, 200);
+  assert.equal(body.success, false);
+  assert.match(
+    JSON.stringify(body),
+    /invalid arguments for ros-mcp-server\.set_velocity: argument linear\[0\] must be number/,
+  );
+  assert.equal(h.source.calls.length, 0);
+  assert.equal(h.scope.callsMade, 0);
+});
+
+Deno.test("createIpcApp() discovers a server a lazy catalog left out before checking its first call", async () => {
+  const lazy = { servers: fakeCatalog(TOOLS).servers.filter((s) => s.server !== "isaac-sim") };
+  const asked: string[] = [];
+  const h = harness({
+    catalog: lazy,
+    deps: {
+      ensureServer: (server) => {
+        asked.push(server);
+        h.setCatalog(fakeCatalog(TOOLS));
+        return Promise.resolve();
+      },
+    },
+  });
+  assert.equal((await h.call({ server: "isaac-sim", tool: "step" })).status, 200);
+  assert.equal((await h.call({ server: "isaac-sim", tool: "nope" })).status, 404);
+  assert.equal((await h.call({ server: ROS, tool: "stop" })).status, 200);
+  assert.deepEqual(asked, ["isaac-sim"]);
+});
