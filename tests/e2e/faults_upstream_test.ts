@@ -188,7 +188,10 @@ Deno.test(
     let web = await startWeb(0, tag);
     const port = Number(new URL(web.url).port);
     const dir = tempDir();
-    const path = writeConfig(dir, { mcpServers: { web: { type: "http", url: web.url } } });
+    const path = writeConfig(dir, {
+      mcpServers: { web: { type: "http", url: web.url } },
+      orchestrator: { onAbort: [{ server: "web", tool: "echo", arguments: { text: "stop" } }] },
+    });
     const orch = await connectStdio(["serve", "-c", path]);
     const execute = async (code: string) =>
       structured(
