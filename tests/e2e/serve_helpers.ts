@@ -80,7 +80,11 @@ export interface HttpOrch {
 }
 
 /** Starts `orch serve --http 127.0.0.1:0 <args>` and waits until it prints its address. */
-export function startHttp(args: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<HttpOrch> {
+export function startHttp(
+  args: string[],
+  opts: { env?: Record<string, string | undefined> } = {},
+): Promise<HttpOrch> {
+  const noToken = args.join(" ").includes("--auth none");
   const [command, ...pre] = orchArgv();
   const child = spawn(command!, [...pre, "serve", "--http", "127.0.0.1:0", ...args], {
     env: orchEnv(opts.env),
@@ -96,8 +100,8 @@ export function startHttp(args: string[], opts: { env?: Record<string, string | 
     child.stderr.on("data", (d: Uint8Array) => {
       stderr += new TextDecoder().decode(d);
       const at = /serving MCP \(Streamable HTTP\) at (\S+)/.exec(stderr);
-      const token = opts.env?.ORCH_HTTP_TOKEN ?? /bearer token[^:]*: (\S+)/.exec(stderr)?.[1];
-      if (!at || !token) return;
+      const token = noToken ? "" : opts.env?.ORCH_HTTP_TOKEN ?? /bearer token[^:]*: (\S+)/.exec(stderr)?.[1];
+      if (!at || token === undefined) return;
       clearTimeout(timer);
       const url = new URL(at[1]!);
       resolve({
