@@ -176,10 +176,13 @@ export async function serveCommand(argv: string[]): Promise<number> {
       sessionIdleMs: idleS * 1000,
     });
     const served = await rt.serve({ hostname: http.hostname, port: http.port }, face.app.fetch);
-    say(`serving MCP (Streamable HTTP) at ${served.address}/mcp (old SSE clients: ${served.address}/sse)`);
     if (token === undefined) {
       say("warning: --auth none: any process on this machine, of any user, can run policies through it");
-    } else if (!rt.env("ORCH_HTTP_TOKEN")) say(`bearer token (set ORCH_HTTP_TOKEN to choose it): ${token}`);
+    }
+    say(`serving MCP (Streamable HTTP) at ${served.address}/mcp (old SSE clients: ${served.address}/sse)`);
+    if (token !== undefined && !rt.env("ORCH_HTTP_TOKEN")) {
+      say(`bearer token (set ORCH_HTTP_TOKEN to choose it): ${token}`);
+    }
     stop = signals.done;
     closeFace = async () => {
       await face.close();

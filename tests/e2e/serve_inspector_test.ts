@@ -75,3 +75,22 @@ Deno.test({
     assert.deepEqual(await survivors(cfg.tag), []);
   },
 });
+
+Deno.test({
+  name: "the MCP Inspector CLI passes orch serve -c FILE through (its own --config would take the long form)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const cfg = robotConfig();
+    const env = { ORCH_CACHE_DIR: tempDir("orch-cache-") };
+    const listed = await inspector(["-c", cfg.path, "--method", "tools/list"], env) as { tools: unknown[] };
+    assert.equal(listed.tools.length, 5);
+    const code = "print(len(ros_mcp_server__get_robot_state()) > 0)";
+    const called = await inspector(
+      ["-c", cfg.path, "--method", "tools/call", "--tool-name", "execute_composed_code", "--tool-arg", `code=${code}`],
+      env,
+    ) as { structuredContent: Record<string, unknown> };
+    assert.equal(called.structuredContent.output, "True\n", JSON.stringify(called));
+    assert.deepEqual(await survivors(cfg.tag), []);
+  },
+});
