@@ -30,7 +30,8 @@ Options:
                            clients of the old SSE transport use /sse
       --auth token|none    token (default): every HTTP request needs the bearer
                            token; none: no token, on a loopback HOST only
-      --session-idle SECS  close an HTTP session idle this long (default 1800);
+      --session-idle SECS  close an HTTP session idle this long with no event
+                           stream open (its client is gone; default 1800);
                            a session with a call in flight is never closed
       --max-sessions N     HTTP sessions open at once (default 64); at the cap
                            the session idle longest is closed for a new client

@@ -78,20 +78,25 @@ function requestIds(body: unknown): (string | number)[] {
 }
 
 /**
- * The response's event stream, passed through; when the client cancels it before the answers are out,
- * `dropped` is called (its requests are then cancelled).
+ * The response's event stream, passed through: `ended` is called once it ends either way, and
+ * `dropped` first when the client cancelled it (its requests are then cancelled).
  */
-function onDrop(res: Response, dropped: () => void): Response {
-  if (!res.body || !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) return res;
+function watchStream(res: Response, on: { dropped?: () => void; ended?: () => void }): Response {
+  if (!res.body || !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    on.ended?.();
+    return res;
+  }
   const reader = res.body.getReader();
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const { done, value } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
+      if (!done) return controller.enqueue(value);
+      controller.close();
+      on.ended?.();
     },
     cancel(reason) {
-      dropped();
+      on.dropped?.();
+      on.ended?.();
       return reader.cancel(reason);
     },
   });
@@ -136,6 +141,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Hono; sessions: () =
     const server = createMcpServer(opts.service);
     const transport = new LegacySseTransport("/messages");
     sessions.add(transport.sessionId, entry(transport, server));
+    // Its one stream is the session: open until the client goes (then the transport closes).
+    sessions.streamOpened(transport.sessionId);
     transport.onclose = () => sessions.delete(transport.sessionId);
     await server.connect(transport);
     sessions.watch(() => transport.sessionId, transport);
@@ -193,20 +200,27 @@ export function createHttpApp(opts: HttpAppOptions): { app: Hono; sessions: () =
         return rpcError(404, -32001, "Session not found: initialize a new one");
       }
       const transport = session.transport;
+      if (req.method === "GET") {
+        // The client's standing event stream: while it is open, the client is there.
+        const res = await transport.handleRequest(req);
+        return res.status === 200 ? watchStream(res, { ended: sessions.streamOpened(id) }) : res;
+      }
       if (req.method !== "POST") return await transport.handleRequest(req);
       const ids = requestIds(body);
       const res = await transport.handleRequest(req, { parsedBody: body });
       if (ids.length === 0) return res;
-      return onDrop(res, () => {
-        const open = new Set(sessions.inflight(id));
-        for (const requestId of ids.filter((x) => open.has(x))) {
-          log(`MCP session ${id}: the client dropped request ${requestId}; cancelling it`);
-          transport.onmessage?.({
-            jsonrpc: "2.0",
-            method: "notifications/cancelled",
-            params: { requestId, reason: "the client closed the request's stream" },
-          } as JSONRPCMessage);
-        }
+      return watchStream(res, {
+        dropped: () => {
+          const open = new Set(sessions.inflight(id));
+          for (const requestId of ids.filter((x) => open.has(x))) {
+            log(`MCP session ${id}: the client dropped request ${requestId}; cancelling it`);
+            transport.onmessage?.({
+              jsonrpc: "2.0",
+              method: "notifications/cancelled",
+              params: { requestId, reason: "the client closed the request's stream" },
+            } as JSONRPCMessage);
+          }
+        },
       });
     }
     // A client of the old SSE transport pointed at /mcp opens its event stream here.

@@ -1,8 +1,9 @@
 /**
  * The open MCP sessions of `orch serve --http`, with expiry. Real clients (Claude Code, the Inspector,
- * mcp-remote, the SDK's close()) never DELETE their session, so a session idle for `idleMs` is closed,
- * and at the cap the session idle longest is closed to make room for a new client. A session with a
- * request in flight (a run) is never closed here.
+ * mcp-remote, the SDK's close()) never DELETE their session, so a session idle for `idleMs` with no
+ * event stream open (its client is gone: a live SDK client keeps one, and a dead one's stream breaks on
+ * the next keep-alive) is closed, and at the cap the session idle longest is closed to make room for a
+ * new client, one without a stream first. A session with a request in flight (a run) is never closed here.
  */
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
 
@@ -18,6 +19,8 @@ interface Entry<T extends TrackedSession> {
   session: T;
   lastActive: number;
   inflight: Set<RequestId>;
+  /** Event streams open to the client (a GET stream, the old SSE transport's stream). */
+  streams: number;
 }
 
 export interface SessionTableOptions {
@@ -53,7 +56,21 @@ export class SessionTable<T extends TrackedSession> {
   }
 
   add(id: string, session: T): void {
-    this.#entries.set(id, { session, lastActive: this.opts.now(), inflight: new Set() });
+    this.#entries.set(id, { session, lastActive: this.opts.now(), inflight: new Set(), streams: 0 });
+  }
+
+  /** An event stream to session `id` opened; returns the function to call when it ends. */
+  streamOpened(id: string): () => void {
+    const entry = this.#entries.get(id);
+    if (!entry) return () => {};
+    entry.streams++;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      entry.streams--;
+      entry.lastActive = this.opts.now();
+    };
   }
 
   delete(id: string): void {
@@ -96,18 +113,25 @@ export class SessionTable<T extends TrackedSession> {
   async sweep(): Promise<void> {
     const now = this.opts.now();
     const expired = [...this.#entries].filter(([, e]) =>
-      e.inflight.size === 0 && now - e.lastActive >= this.opts.idleMs
+      e.inflight.size === 0 && e.streams === 0 && now - e.lastActive >= this.opts.idleMs
     );
     await Promise.allSettled(expired.map(([id]) => this.#close(id, "idle")));
   }
 
-  /** Room for one more session: at the cap the session idle longest is closed. False when every session is busy. */
+  /**
+   * Room for one more session: at the cap the session idle longest is closed, one whose client holds no
+   * stream first. False when every session has a request in flight.
+   */
   async makeRoom(): Promise<boolean> {
     await this.sweep();
     if (this.#entries.size < this.opts.maxSessions) return true;
     let oldest: [string, Entry<T>] | undefined;
+    const rank = (e: Entry<T>) => [e.streams > 0 ? 1 : 0, e.lastActive] as const;
     for (const pair of this.#entries) {
-      if (pair[1].inflight.size === 0 && (!oldest || pair[1].lastActive < oldest[1].lastActive)) oldest = pair;
+      if (pair[1].inflight.size > 0) continue;
+      const [a, b] = rank(pair[1]);
+      const best = oldest && rank(oldest[1]);
+      if (!best || a < best[0] || (a === best[0] && b < best[1])) oldest = pair;
     }
     if (!oldest) return false;
     await this.#close(oldest[0], "evicted");

@@ -63,9 +63,16 @@ async function serveApp(extra: Partial<HttpAppOptions> = {}) {
   const served = await rt.serve({ hostname: "127.0.0.1", port: 0 }, face.app.fetch);
   const url = new URL(`${served.address}/mcp`);
   const headers = { authorization: `Bearer ${TOKEN}` };
+  let streamsOpened = 0;
+  // Counts the event streams clients open with GET (the SDK opens one after initialize, in the background).
+  const countingFetch = async (input: string | URL | Request, init?: RequestInit) => {
+    const res = await fetch(input, init);
+    if ((init?.method ?? "GET") === "GET" && res.status === 200) streamsOpened++;
+    return res;
+  };
   const connect = async () => {
     const client = new Client({ name: "unit", version: "1" });
-    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+    await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: countingFetch }));
     return client;
   };
   return {
@@ -75,6 +82,7 @@ async function serveApp(extra: Partial<HttpAppOptions> = {}) {
     face,
     connect,
     tick: (ms: number) => clock += ms,
+    streamsOpened: () => streamsOpened,
     close: async () => {
       await face.close();
       await service.close();
@@ -95,21 +103,47 @@ async function until(check: () => boolean, what: string): Promise<void> {
 const run = (client: Client, code = "print(1)") =>
   client.callTool({ name: "execute_composed_code", arguments: { code } }, undefined, { timeout: 60_000 });
 
-Deno.test("createHttpApp() closes a session idle past sessionIdleMs (injected clock)", opts, async () => {
+Deno.test("createHttpApp() closes a session its client abandoned, once idle past sessionIdleMs", opts, async () => {
   const s = await serveApp({ sessionIdleMs: 60_000 });
   try {
     const a = await s.connect();
+    const sid = (a.transport as unknown as { sessionId: string }).sessionId;
     s.tick(59_000);
     await a.listTools();
+    // The SDK's close() ends the client's streams and never sends DELETE: the session is abandoned.
+    await a.close();
     s.tick(59_000);
-    const b = await s.connect(); // a was active 59 s ago: kept
+    const b = await s.connect(); // a was active 59 s ago (injected clock): kept
     assert.equal(s.face.sessions(), 2);
     s.tick(30_000);
     await b.listTools();
     s.tick(31_000);
-    await b.listTools(); // sweeps: a has been idle 120 s, b 31 s
+    await b.listTools(); // sweeps: a has been idle 120 s; b (31 s, and its stream open) stays
     assert.equal(s.face.sessions(), 1);
-    await assert.rejects(a.listTools(), /Session not found/);
+    const res = await fetch(s.url, {
+      method: "POST",
+      headers: { ...s.headers, "mcp-session-id": sid, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    assert.equal(res.status, 404);
+    await res.body?.cancel();
+    await b.close();
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("createHttpApp() keeps an idle session whose client still holds its event stream", opts, async () => {
+  const s = await serveApp({ sessionIdleMs: 60_000 });
+  try {
+    const live = await s.connect();
+    await until(() => s.streamsOpened() === 1, "the client's event stream");
+    s.tick(3_600_000);
+    const other = await s.connect();
+    assert.equal(s.face.sessions(), 2);
+    assert.equal((await live.listTools()).tools.length, 5);
+    await other.close();
+    await live.close();
   } finally {
     await s.close();
   }
