@@ -12,6 +12,7 @@ import type { Session } from "../session.ts";
 import { createHttpApp, type HttpAppOptions } from "./http.ts";
 import { TOKEN_HINT } from "./http_auth.ts";
 import { OrchService } from "./service.ts";
+import { postToSession } from "../../tests/e2e/serve_helpers.ts";
 // @ts-types="@modelcontextprotocol/sdk/client/auth.d.ts"
 import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 
@@ -120,10 +121,8 @@ Deno.test("createHttpApp() closes a session its client abandoned, once idle past
     s.tick(31_000);
     await b.listTools(); // sweeps: a has been idle 120 s; b (31 s, and its stream open) stays
     assert.equal(s.face.sessions(), 1);
-    const res = await fetch(s.url, {
-      method: "POST",
-      headers: { ...s.headers, "mcp-session-id": sid, "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    const res = await postToSession(s.url, sid, { jsonrpc: "2.0", id: 1, method: "tools/list" }, {
+      headers: s.headers,
     });
     assert.equal(res.status, 404);
     await res.body?.cancel();
@@ -188,23 +187,12 @@ Deno.test("createHttpApp() cancels the run of a request whose stream the client 
     const sid = (client.transport as unknown as { sessionId: string }).sessionId;
     // What @ai-sdk/mcp does on abort: it closes the request, and sends no notifications/cancelled.
     const aborter = new AbortController();
-    const res = await fetch(s.url, {
-      method: "POST",
-      signal: aborter.signal,
-      headers: {
-        ...s.headers,
-        "mcp-session-id": sid,
-        "mcp-protocol-version": "2025-06-18",
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 77,
-        method: "tools/call",
-        params: { name: "execute_composed_code", arguments: { code: "import time; time.sleep(3600)" } },
-      }),
-    });
+    const res = await postToSession(s.url, sid, {
+      jsonrpc: "2.0",
+      id: 77,
+      method: "tools/call",
+      params: { name: "execute_composed_code", arguments: { code: "import time; time.sleep(3600)" } },
+    }, { headers: s.headers, signal: aborter.signal });
     assert.equal(res.status, 200);
     await until(() => s.runs.length === 1, "the run to start");
     aborter.abort();

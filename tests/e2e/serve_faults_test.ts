@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { CallToolResultSchema, Client, SSEClientTransport } from "../../src/deps/mcp_sdk.ts";
 import { orchArgv, runOrch, survivors, tempDir } from "./helpers.ts";
-import { eventually, orchEnv, robotConfig, startHttp, structured } from "./serve_helpers.ts";
+import { eventually, orchEnv, postToSession, robotConfig, startHttp, structured } from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const MB = 1 << 20;
@@ -90,27 +90,16 @@ Deno.test(
       const client = await orch.connect();
       const sid = (client.transport as unknown as { sessionId: string }).sessionId;
       const dropped = new AbortController();
-      const res = await fetch(orch.url, {
-        method: "POST",
-        signal: dropped.signal,
-        headers: {
-          authorization: `Bearer ${orch.token}`,
-          "mcp-session-id": sid,
-          "mcp-protocol-version": "2025-06-18",
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
+      const res = await postToSession(orch.url, sid, {
+        jsonrpc: "2.0",
+        id: 5,
+        method: "tools/call",
+        params: {
+          name: "execute_composed_code",
+          arguments: { code: "import time\nprint('started', flush=True)\ntime.sleep(3600)" },
+          _meta: { progressToken: "p" },
         },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 5,
-          method: "tools/call",
-          params: {
-            name: "execute_composed_code",
-            arguments: { code: "import time\nprint('started', flush=True)\ntime.sleep(3600)" },
-            _meta: { progressToken: "p" },
-          },
-        }),
-      });
+      }, { headers: { authorization: `Bearer ${orch.token}` }, signal: dropped.signal });
       // Read the stream until the policy runs, then drop it, as @ai-sdk/mcp does on abort.
       const reader = res.body!.getReader();
       let seen = "";

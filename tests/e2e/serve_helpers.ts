@@ -158,3 +158,24 @@ export async function eventually(check: () => boolean, ms = 10_000): Promise<boo
   }
   return true;
 }
+
+/** A raw JSON-RPC POST into MCP session `sid`, as a client without the SDK sends it. */
+export function postToSession(
+  url: URL,
+  sid: string,
+  message: unknown,
+  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    signal: init.signal,
+    headers: {
+      ...init.headers,
+      "mcp-session-id": sid,
+      "mcp-protocol-version": "2025-06-18",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify(message),
+  });
+}
