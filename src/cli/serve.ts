@@ -26,14 +26,26 @@ mcp_config.json or Claude Desktop as {"command": "orch", "args": ["serve"]}.
 Options:
   -c, --config FILE        config file (default: see "orch help config")
       --http HOST:PORT     serve Streamable HTTP at http://HOST:PORT/mcp instead
-                           of stdio (HOST defaults to 127.0.0.1; PORT 0 = any)
+                           of stdio (HOST defaults to 127.0.0.1; PORT 0 = any);
+                           clients of the old SSE transport use /sse
+      --auth token|none    token (default): every HTTP request needs the bearer
+                           token; none: no token, on a loopback HOST only
+      --session-idle SECS  close an HTTP session idle this long with no event
+                           stream open (its client is gone; default 1800);
+                           a session with a call in flight is never closed
+      --max-sessions N     HTTP sessions open at once (default 64); at the cap
+                           the session idle longest is closed for a new client
       --expose MODE        code (default): orch's tools; direct: every server's
                            tools as server__tool; both: the two together
       --refresh            re-discover tools instead of using the cache
   -h, --help               this help
 
 HTTP needs "Authorization: Bearer TOKEN" on every request: TOKEN is
-$ORCH_HTTP_TOKEN, or one orch generates and prints to stderr.
+$ORCH_HTTP_TOKEN, or one orch generates and prints to stderr. orch does no
+OAuth: a client that tries it is told to send the token.
+
+Under the MCP Inspector, whose own --config would take the option, write
+-c FILE (or put orch's options after --).
 
 Hybrid mode: with $MCP_CLIENT_IPC_URL set (by an MCP client that offers its
 own server connections), orch starts no server: it lists and calls tools
@@ -42,6 +54,18 @@ $MCP_CLIENT_OUTPUT_DIR when set. $ORCH_CLIENT_IPC_WAIT: seconds to wait for
 the client's IPC at start (default 15).`;
 
 const EXPOSE = ["code", "direct", "both"] as const;
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
+
+/** A whole number option at least `min`, or a UsageError naming it. */
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`${name} wants a whole number of at least ${min}, not "${text}"`);
+  }
+  return n;
+}
 
 /** Parses `HOST:PORT`, `:PORT`, `PORT` or `[v6]:PORT`. */
 export function parseHttpAddress(text: string): { hostname: string; port: number } {
@@ -98,6 +122,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     options: {
       config: { type: "string", short: "c" },
       http: { type: "string" },
+      auth: { type: "string" },
+      "session-idle": { type: "string" },
+      "max-sessions": { type: "string" },
       expose: { type: "string" },
       refresh: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -110,6 +137,15 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const expose = (values.expose ?? "code") as Expose;
   if (!EXPOSE.includes(expose)) throw new UsageError(`--expose must be code, direct or both, not "${values.expose}"`);
   const http = values.http === undefined ? undefined : parseHttpAddress(values.http);
+  const auth = values.auth ?? "token";
+  if (auth !== "token" && auth !== "none") throw new UsageError(`--auth must be token or none, not "${auth}"`);
+  if (auth === "none" && http && !LOOPBACK_HOST.test(http.hostname)) {
+    throw new UsageError(
+      `--auth none serves without a token, so only on a loopback address (127.0.0.1, ::1, localhost), not "${http.hostname}"`,
+    );
+  }
+  const idleS = wholeNumber("--session-idle", values["session-idle"], 1800, 1);
+  const maxSessions = wholeNumber("--max-sessions", values["max-sessions"], 64, 1);
   if (!http) {
     // stdout is the MCP channel: anything a library logs goes to stderr instead.
     console.log = console.info = console.debug = console.error;
@@ -132,11 +168,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let stop: Promise<string>;
   let closeFace: () => Promise<void>;
   if (http) {
-    const token = rt.env("ORCH_HTTP_TOKEN") || generatedToken();
-    const face = createHttpApp({ service, token, hostname: http.hostname });
+    const token = auth === "none" ? undefined : rt.env("ORCH_HTTP_TOKEN") || generatedToken();
+    const face = createHttpApp({
+      service,
+      token,
+      hostname: http.hostname,
+      maxSessions,
+      sessionIdleMs: idleS * 1000,
+    });
     const served = await rt.serve({ hostname: http.hostname, port: http.port }, face.app.fetch);
-    say(`serving MCP (Streamable HTTP) at ${served.address}/mcp`);
-    if (!rt.env("ORCH_HTTP_TOKEN")) say(`bearer token (set ORCH_HTTP_TOKEN to choose it): ${token}`);
+    if (token === undefined) {
+      say("warning: --auth none: any process on this machine, of any user, can run policies through it");
+    }
+    say(`serving MCP (Streamable HTTP) at ${served.address}/mcp (old SSE clients: ${served.address}/sse)`);
+    if (token !== undefined && !rt.env("ORCH_HTTP_TOKEN")) {
+      say(`bearer token (set ORCH_HTTP_TOKEN to choose it): ${token}`);
+    }
     stop = signals.done;
     closeFace = async () => {
       await face.close();

@@ -4,7 +4,6 @@ import {
   type CallToolResult,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   Server,
   type Tool,
 } from "../deps/mcp_sdk.ts";
@@ -15,6 +14,14 @@ import { DirectTools } from "./direct.ts";
 import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";
 import type { OrchService } from "./service.ts";
 import { DOCS, EXECUTE, LIST, ORCH_TOOLS, REFRESH, SEARCH } from "./tools.ts";
+
+/**
+ * A JSON-RPC error whose message is just `message`: an McpError's own message starts with
+ * "MCP error CODE: ", which the client's McpError then prefixes a second time.
+ */
+function protocolError(code: number, message: string): Error & { code: number } {
+  return Object.assign(new Error(message), { code });
+}
 
 type Handler = (service: OrchService, args: unknown, extra: CallExtra) => Promise<CallToolResult>;
 
@@ -38,7 +45,11 @@ export function createMcpServer(service: OrchService): Server {
   const direct = service.expose !== "code" ? new DirectTools(service, confirm) : undefined;
   const server = new Server(
     { name: "orch", version: VERSION },
-    { capabilities: { tools: { listChanged: direct !== undefined } }, ...(code ? { instructions: INSTRUCTIONS } : {}) },
+    {
+      // logging: the SDK then answers logging/setLevel and filters notifications/message by it.
+      capabilities: { tools: { listChanged: direct !== undefined }, logging: {} },
+      ...(code ? { instructions: INSTRUCTIONS } : {}),
+    },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -55,7 +66,7 @@ export function createMcpServer(service: OrchService): Server {
       return await own(service, args ?? {}, withApproval);
     }
     if (direct && await direct.has(name)) return await direct.call(name, args ?? {}, extra as CallExtra);
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}"`);
+    throw protocolError(ErrorCode.InvalidParams, `Unknown tool "${name}"`);
   });
 
   if (direct) {

@@ -31,11 +31,13 @@ export class StdioServerTransport implements Transport {
         const { value, done } = await this.#reader.read();
         if (done) break;
         buf += decoder.decode(value, { stream: true });
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          this.#handle(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
+        // One pass over the buffer, one copy of the rest: linear in the input.
+        let from = 0;
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n", from)) {
+          this.#handle(buf.slice(from, nl));
+          from = nl + 1;
         }
+        buf = from === 0 ? buf : buf.slice(from);
         if (buf.length > MAX_LINE_BYTES) {
           this.onerror?.(new Error(`a message on stdin is longer than ${MAX_LINE_BYTES} bytes; dropped`));
           buf = "";
@@ -51,16 +53,31 @@ export class StdioServerTransport implements Transport {
   #handle(line: string): void {
     const text = line.replace(/\r$/, "").trim();
     if (!text) return;
-    let message: JSONRPCMessage;
+    let json: unknown;
     try {
-      const parsed = JSONRPCMessageSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error("not a JSON-RPC 2.0 message");
-      message = parsed.data;
+      json = JSON.parse(text);
     } catch (err) {
-      this.onerror?.(new Error(`ignored a line on stdin: ${(err as Error).message}: ${text.slice(0, 200)}`));
+      this.onerror?.(new Error(`a line on stdin is not JSON: ${(err as Error).message}: ${text.slice(0, 200)}`));
+      this.#refuse(null, -32700, `Parse error: ${(err as Error).message}`);
       return;
     }
-    this.onmessage?.(message);
+    const parsed = JSONRPCMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      this.onerror?.(new Error(`a line on stdin is not a JSON-RPC 2.0 message: ${text.slice(0, 200)}`));
+      const id = (json as { id?: unknown } | null)?.id;
+      this.#refuse(
+        typeof id === "string" || typeof id === "number" ? id : null,
+        -32600,
+        "Invalid Request: not a JSON-RPC 2.0 message",
+      );
+      return;
+    }
+    this.onmessage?.(parsed.data);
+  }
+
+  /** The JSON-RPC error answer to a line that is not a message (JSON-RPC 2.0, section 5.1). */
+  #refuse(id: string | number | null, code: number, message: string): void {
+    this.send({ jsonrpc: "2.0", id, error: { code, message } } as unknown as JSONRPCMessage).catch(() => {});
   }
 
   send(message: JSONRPCMessage): Promise<void> {

@@ -1,6 +1,7 @@
 /// <reference types="bun-types" />
 import process from "node:process";
-import type { ChildProcess, Runtime, Served, Signal, SpawnOptions } from "./types.ts";
+import { serveNodeHttp } from "./node_http.ts";
+import type { ChildProcess, Runtime, Signal, SpawnOptions } from "./types.ts";
 
 function killQuietly(pid: number, signal: Signal): void {
   try {
@@ -51,25 +52,6 @@ function spawn(opts: SpawnOptions): ChildProcess {
   };
 }
 
-function serve(
-  opts: { unixPath?: string; hostname?: string; port?: number },
-  fetch: (req: Request) => Response | Promise<Response>,
-): Promise<Served> {
-  if (opts.unixPath) {
-    // Bun applies no idle timeout to Unix sockets (its types forbid one): long tool calls are safe.
-    const server = Bun.serve({ unix: opts.unixPath, fetch });
-    return Promise.resolve({ address: `unix:${opts.unixPath}`, close: () => server.stop(true) });
-  }
-  const hostname = opts.hostname ?? "127.0.0.1";
-  const server = Bun.serve({ hostname, port: opts.port ?? 0, fetch, idleTimeout: 0 });
-  const port = server.port ?? 0;
-  return Promise.resolve({
-    address: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
-    port,
-    close: () => server.stop(true),
-  });
-}
-
 /** The Bun implementation of the runtime adapter. */
 export function bunRuntime(): Runtime {
   // A compiled Bun binary runs its entry from the embedded /$bunfs/ file system.
@@ -86,7 +68,8 @@ export function bunRuntime(): Runtime {
     },
     exit: (code) => process.exit(code),
     spawn,
-    serve,
+    // Not Bun.serve: it leaves pipelined requests unanswered (see node_http.ts).
+    serve: serveNodeHttp,
     onSignal(signal, fn) {
       process.on(signal, fn);
       return () => process.off(signal, fn);

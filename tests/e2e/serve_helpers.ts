@@ -80,7 +80,11 @@ export interface HttpOrch {
 }
 
 /** Starts `orch serve --http 127.0.0.1:0 <args>` and waits until it prints its address. */
-export function startHttp(args: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<HttpOrch> {
+export function startHttp(
+  args: string[],
+  opts: { env?: Record<string, string | undefined> } = {},
+): Promise<HttpOrch> {
+  const noToken = args.join(" ").includes("--auth none");
   const [command, ...pre] = orchArgv();
   const child = spawn(command!, [...pre, "serve", "--http", "127.0.0.1:0", ...args], {
     env: orchEnv(opts.env),
@@ -96,8 +100,8 @@ export function startHttp(args: string[], opts: { env?: Record<string, string | 
     child.stderr.on("data", (d: Uint8Array) => {
       stderr += new TextDecoder().decode(d);
       const at = /serving MCP \(Streamable HTTP\) at (\S+)/.exec(stderr);
-      const token = opts.env?.ORCH_HTTP_TOKEN ?? /bearer token[^:]*: (\S+)/.exec(stderr)?.[1];
-      if (!at || !token) return;
+      const token = noToken ? "" : opts.env?.ORCH_HTTP_TOKEN ?? /bearer token[^:]*: (\S+)/.exec(stderr)?.[1];
+      if (!at || token === undefined) return;
       clearTimeout(timer);
       const url = new URL(at[1]!);
       resolve({
@@ -153,4 +157,25 @@ export async function eventually(check: () => boolean, ms = 10_000): Promise<boo
     await new Promise((r) => setTimeout(r, 50));
   }
   return true;
+}
+
+/** A raw JSON-RPC POST into MCP session `sid`, as a client without the SDK sends it. */
+export function postToSession(
+  url: URL,
+  sid: string,
+  message: unknown,
+  init: { headers?: Record<string, string>; signal?: AbortSignal } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    signal: init.signal,
+    headers: {
+      ...init.headers,
+      "mcp-session-id": sid,
+      "mcp-protocol-version": "2025-06-18",
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify(message),
+  });
 }
