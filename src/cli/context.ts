@@ -10,6 +10,8 @@ import { staticHooks } from "../introspect/mod.ts";
 import { rt } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
+import { setServerLogCap } from "../sources/server_log.ts";
+import { DEFAULT_SERVER_LOG_MB } from "../executor/limits.ts";
 
 export interface Context {
   config: Config;
@@ -31,7 +33,9 @@ export function cacheDirFor(config: Config | undefined): string {
 /** Finds and loads the config (`--config` first); throws ConfigError. */
 export function openConfig(explicit: string | undefined): Config {
   const path = findConfig({ explicit, env: rt.env, cwd: process.cwd(), platform: process.platform });
-  return loadConfig(path, { env: rt.env, selfPath: rt.isCompiled() ? rt.execPath() : undefined });
+  const config = loadConfig(path, { env: rt.env, selfPath: rt.isCompiled() ? rt.execPath() : undefined });
+  setServerLogCap((config.orchestrator.limits.serverLogMb ?? DEFAULT_SERVER_LOG_MB) * 1024 * 1024);
+  return config;
 }
 
 /** Loads the config and builds the tool source; the caller must `close()` the source. */

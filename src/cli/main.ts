@@ -1,6 +1,7 @@
 /** The command line: dispatches to one file per command; the only layer that prints usage or picks exit codes. */
 import { OrchError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
+import { startWatchdog } from "../runtime/watchdog.ts";
 import { VERSION } from "../version.ts";
 import { docsCommand, genCommand, searchCommand } from "./api.ts";
 import { introspectCommand } from "./introspect.ts";
@@ -84,6 +85,8 @@ async function help(topic: string | undefined): Promise<number> {
 /** Runs orch with `argv` (no program name); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
+  // Servers and policies die with orch, even when it is SIGKILLed.
+  startWatchdog();
   try {
     if (first === undefined) {
       // An MCP client starts "orch" with pipes: serve it. A person at a terminal gets help.

@@ -27,12 +27,14 @@ Options:
   -t, --timeout SECS     wall-clock limit (default 3600, or limits.timeout)
       --allow GLOB       only these tools, as server/tool globs (repeatable)
       --max-calls N      at most N tool calls (default: limits.calls, or no limit)
-      --memory-mb N      address space per policy process (default 2048)
+      --memory-mb N      memory of the whole run (memory cgroup) and per process (default 2048)
       --cpu-seconds N    CPU time per policy process (default 3600)
       --file-size-mb N   largest file the policy may write (default 1024)
       --open-files N     open files per process (default 1024)
       --processes N      processes and threads at once (default 256)
       --output-bytes N   stdout/stderr kept in the result, head and tail (default 262144)
+      --disk-mb N        files kept in the run and output folders together (default 1024)
+      --log-mb N         the run's output.log is cut there (default 64)
   -y, --yes              approve calls of "confirm" tools without asking
       --no-wait          fail a call to an exclusive server in use instead of waiting
       --session NAME     keep the policy's variables, functions and imports for the
@@ -54,6 +56,8 @@ const LIMIT_FLAGS = {
   "open-files": "openFiles",
   "processes": "processes",
   "output-bytes": "outputBytes",
+  "disk-mb": "diskMb",
+  "log-mb": "logMb",
 } as const;
 
 function wholeNumber(flag: string, text: string | undefined, min: number): number | undefined {
@@ -98,6 +102,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       "open-files": { type: "string" },
       processes: { type: "string" },
       "output-bytes": { type: "string" },
+      "disk-mb": { type: "string" },
+      "log-mb": { type: "string" },
       yes: { type: "boolean", short: "y" },
       "no-wait": { type: "boolean" },
       session: { type: "string" },
@@ -207,7 +213,10 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (values.verbose) {
         const who = result.user ? ` as ${result.user}` : "";
         say(`sandbox ${result.sandbox}${who}${result.sandboxNote ? `: ${result.sandboxNote}` : ""}`);
-        say(`limits ${describeLimits(result.limits)}; process limit by ${result.limits.processLimit}`);
+        say(
+          `limits ${describeLimits(result.limits)}; process limit by ${result.limits.processLimit}; ` +
+            `memory limit by ${result.limits.memoryLimit}`,
+        );
         say(`run ${result.runId}: ${result.status}, ${result.calls} calls, ${result.durationMs} ms`);
       }
       await out.flush();

@@ -49,6 +49,12 @@ export const LimitsSchema = z.object({
   outputBytes: z.number().int().positive().optional(),
   /** Tool calls one run may make. */
   calls: z.number().int().positive().optional(),
+  /** MiB one run may keep in its run and output folders; MiB its output.log keeps. */
+  diskMb: z.number().int().positive().optional(),
+  logMb: z.number().int().positive().optional(),
+  /** MiB all run folders may hold together (the oldest finished ones are removed); MiB per server log before rotation. */
+  runsTotalMb: z.number().int().positive().optional(),
+  serverLogMb: z.number().int().positive().optional(),
 });
 
 /** Persistent sessions (`execute_composed_code(session_id=..., persistent=true)`, `orch run --session`). */

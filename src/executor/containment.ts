@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import type { Orchestrator } from "../config/schema.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
-import { PidsCgroup, probePidsCgroup } from "./cgroup.ts";
+import { type CgroupPlace, type Controller, probeCgroups, RunCgroup } from "./cgroup.ts";
 import { type Limits, rlimitSpec } from "./limits.ts";
 import { policyEnv } from "./policy_env.ts";
 import { currentUid, tasksOfUid } from "./proc.ts";
@@ -23,6 +23,8 @@ export const INSIDE_SOCKET = "/run/orch/ipc.sock";
 const WRAPPER_TASKS = 4;
 
 export type ProcessLimit = "cgroup" | "rlimit" | "none";
+/** What bounds the run's memory as a whole: a memory cgroup, or only per-process limits (RLIMIT_AS, tmpfs sizes). */
+export type MemoryLimit = "cgroup" | "rlimit";
 
 export interface ContainInput {
   mode: SandboxMode;
@@ -57,7 +59,8 @@ export interface Contained {
   /** Who the policy runs as, when orch changed it. */
   user?: string;
   processLimit: ProcessLimit;
-  cgroup?: PidsCgroup;
+  memoryLimit: MemoryLimit;
+  cgroup?: RunCgroup;
 }
 
 /**
@@ -65,7 +68,7 @@ export interface Contained {
  * overlap with tool discovery instead of delaying the first run.
  */
 export function prewarmContainment(orch: Orchestrator, cwd: string): void {
-  void probePidsCgroup();
+  void probeCgroups();
   if (orch.sandbox === "none") return;
   void probeSandbox();
   const env = policyEnv({ parent: rt.envObject(), passNames: orch.env, runDir: "/", outputDir: "/", orch: {} });
@@ -87,7 +90,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   let nprocBase: number | undefined = uid === undefined || uid === 0 ? undefined : tasksOfUid(uid);
 
   // The probes run once per orch process; start them together.
-  const cgProbe = probePidsCgroup();
+  const cgProbe = probeCgroups();
   const pythonProbe = input.mode === "none" ? undefined : probePython(input.python, env, input.cwd);
   pythonProbe?.catch(() => {});
   if (input.mode === "none") {
@@ -114,23 +117,30 @@ export async function contain(input: ContainInput): Promise<Contained> {
     }
   }
 
-  let cgroup: PidsCgroup | undefined;
+  let cgroup: RunCgroup | undefined;
   const cg = await cgProbe;
-  if (cg.available) {
-    const made = PidsCgroup.create(
-      { version: cg.version!, parent: cg.parent! },
-      input.runId,
-      input.limits.processes + WRAPPER_TASKS,
-    );
+  const places: Partial<Record<Controller, CgroupPlace>> = {};
+  for (const c of ["pids", "memory"] as const) {
+    if (cg[c].available) places[c] = { version: cg[c].version!, parent: cg[c].parent! };
+  }
+  if (places.pids || places.memory) {
+    const made = RunCgroup.create(places, input.runId, {
+      pids: input.limits.processes + WRAPPER_TASKS,
+      memoryBytes: input.limits.memoryMb * 1024 * 1024,
+    });
     if (typeof made !== "string") {
       cgroup = made;
       argv = made.wrap(argv);
     }
   }
-  const nproc = nprocBase === undefined ? undefined : nprocBase + input.limits.processes;
+  // RLIMIT_NPROC counts every task of the uid, so concurrent runs of one uid would share it: where
+  // the run has its own pids cgroup, that alone bounds it.
+  const pidsByCgroup = cgroup?.controllers.pids !== undefined;
+  const nproc = pidsByCgroup || nprocBase === undefined ? undefined : nprocBase + input.limits.processes;
   env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
-  const processLimit: ProcessLimit = cgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
-  return { argv, env, cwd, sandbox, note, user, processLimit, cgroup };
+  const processLimit: ProcessLimit = pidsByCgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
+  const memoryLimit: MemoryLimit = cgroup?.controllers.memory !== undefined ? "cgroup" : "rlimit";
+  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup };
 }
 
 /** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */
@@ -185,6 +195,26 @@ function sandboxedCommand(
     mounts: [{ from: input.apiDir, to: INSIDE_API }, { from: input.socketPath!, to: INSIDE_SOCKET }],
     hide,
     dropTo,
+    // /tmp and /dev/shm together hold at most the run's memory limit (they are memory).
+    tmpfsBytes: Math.max(1, Math.floor(input.limits.memoryMb / 2)) * 1024 * 1024,
   });
   return { argv, user, nprocBase };
+}
+
+/** What the run's cgroup refused or killed, one sentence per limit hit, naming the limit. */
+export function limitsHit(cgroup: RunCgroup | undefined, limits: Limits): string[] {
+  if (!cgroup) return [];
+  const out: string[] = [];
+  const refused = cgroup.refusals();
+  if (refused > 0) {
+    out.push(`the policy hit its process limit (processes ${limits.processes}, pids cgroup): ${refused} forks refused`);
+  }
+  const killed = cgroup.oomKills();
+  if (killed > 0) {
+    out.push(
+      `the policy hit its memory limit (memoryMb ${limits.memoryMb} for the whole run, memory cgroup): ` +
+        `${killed} process${killed === 1 ? "" : "es"} killed`,
+    );
+  }
+  return out;
 }

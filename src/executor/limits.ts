@@ -9,7 +9,10 @@ import type { Orchestrator } from "../config/schema.ts";
 export interface Limits {
   /** Wall-clock seconds; the run is aborted (status `timeout`) after it. */
   timeoutSec: number;
-  /** Address space of each policy process (RLIMIT_AS), MiB. */
+  /**
+   * Memory of the whole run, MiB: a memory cgroup where orch can make one (memfd files, shared
+   * memory and tmpfs files included), and RLIMIT_AS of each policy process everywhere.
+   */
   memoryMb: number;
   /** CPU seconds of each policy process (RLIMIT_CPU): SIGXCPU, then SIGKILL 5 s later. */
   cpuSeconds: number;
@@ -21,6 +24,10 @@ export interface Limits {
   processes: number;
   /** Bytes of stdout and of stderr kept in the result (head and tail; the log has everything). */
   outputBytes: number;
+  /** Files the run may keep in its run folder and its own output folder together, MiB; past it the run is stopped. */
+  diskMb: number;
+  /** The run's output.log is cut there (MiB; also never past fileSizeMb). */
+  logMb: number;
 }
 
 /** Per-run overrides; anything absent comes from the config, then the defaults. */
@@ -35,7 +42,14 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   openFiles: 1024,
   processes: 256,
   outputBytes: 256 * 1024,
+  diskMb: 1024,
+  logMb: 64,
 });
+
+/** Bytes all run folders under the runs folder may hold together before the oldest finished ones go. */
+export const DEFAULT_RUNS_TOTAL_MB = 4096;
+/** A server's stderr log is rotated at this size (MiB); two older files are kept. */
+export const DEFAULT_SERVER_LOG_MB = 16;
 
 export const MAX_TIMEOUT_S = 86400;
 /** Seconds between the soft CPU limit (SIGXCPU) and the hard one (SIGKILL). */
@@ -75,6 +89,8 @@ export function resolveLimits(
     openFiles: pick("openFiles"),
     processes: pick("processes"),
     outputBytes: pick("outputBytes"),
+    diskMb: pick("diskMb"),
+    logMb: pick("logMb"),
   };
   return { limits, notes };
 }
@@ -106,5 +122,7 @@ export function describeLimits(limits: Limits): string {
     `open files ${limits.openFiles}`,
     `processes ${limits.processes}`,
     `output ${Math.round(limits.outputBytes / 1024)} KiB`,
+    `disk ${limits.diskMb} MB`,
+    `log ${Math.min(limits.logMb, limits.fileSizeMb)} MB`,
   ].join(", ");
 }

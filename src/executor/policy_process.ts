@@ -1,6 +1,6 @@
 /** One policy subprocess: started in its own session, its output pumped live, its whole group killable. */
 import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
-import { rt } from "../runtime/mod.ts";
+import { spawnGuarded } from "../runtime/watchdog.ts";
 import { commOf, descendants, signalAll } from "./proc.ts";
 
 export interface PolicyProcessOptions {
@@ -54,7 +54,7 @@ export class PolicyProcess {
   constructor(opts: PolicyProcessOptions) {
     const [cmd, ...args] = opts.argv;
     this.#sandboxed = opts.sandboxed ?? false;
-    this.#child = rt.spawn({
+    this.#child = spawnGuarded({
       cmd: cmd!,
       args,
       cwd: opts.cwd,

@@ -10,9 +10,11 @@ import { dirname, join, resolve } from "node:path";
 import { errorText, PolicyError } from "../errors.ts";
 import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
 import { rt } from "../runtime/mod.ts";
-import { contain, type Contained, ContainmentError } from "./containment.ts";
+import { contain, type Contained, ContainmentError, limitsHit } from "./containment.ts";
 import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
-import { resolveLimits } from "./limits.ts";
+import { DiskWatch, markActive, markDone, MIB, pruneRuns } from "./disk.ts";
+import { runDirPrefix, sweepOnce } from "./leftovers.ts";
+import { DEFAULT_RUNS_TOTAL_MB, resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
@@ -30,7 +32,10 @@ const enc = new TextEncoder();
 
 /** Runs policies against one config's tools. */
 export class Executor {
-  constructor(readonly deps: ExecutorDeps) {}
+  constructor(readonly deps: ExecutorDeps) {
+    // Run folders of an orch that was killed before it could clean up.
+    sweepOnce();
+  }
 
   /** Runs one policy to its end; never throws for what the policy does. */
   async run(req: RunRequest): Promise<RunResult> {
@@ -54,7 +59,8 @@ export class Executor {
       beforeCall: exclusiveHook(locks, exclusive, () => scope, req.waitExclusive !== false, (t) => say(t)),
     });
     const clientOutput = rt.env("MCP_CLIENT_OUTPUT_DIR");
-    const { runDir, outputDir, logPath, log, policyPath } = this.#prepare(scope, req, clientOutput, limits.fileSizeMb);
+    const logCapMb = Math.min(limits.fileSizeMb, limits.logMb);
+    const { runDir, outputDir, logPath, log, policyPath } = this.#prepare(scope, req, clientOutput, logCapMb);
     const say = (text: string) => {
       const bytes = enc.encode(`orch: ${text}\n`);
       stderr.push(bytes);
@@ -94,9 +100,18 @@ export class Executor {
       () => abort("timeout", `timed out after ${limits.timeoutSec} s`),
       limits.timeoutSec * 1000,
     );
+    // A client's own output folder is shared with other runs: only the folders of this run count.
+    const folders = [
+      { name: "run folder", path: runDir },
+      ...(clientOutput ? [] : [{ name: "output folder", path: outputDir }]),
+    ];
+    const disk = new DiskWatch(folders, limits.diskMb * MIB, (text) => {
+      say(text);
+      abort("error", text);
+    });
 
     let returncode: number;
-    let refused = 0;
+    let hit: string[] = [];
     try {
       if (req.signal?.aborted) onSignal();
       const address = await host.address();
@@ -175,18 +190,22 @@ export class Executor {
       }
     } finally {
       finished = true;
+      disk.stop();
       clearTimeout(timer);
       clearTimeout(killTimer);
       req.signal?.removeEventListener("abort", onSignal);
       scope.abort("run finished");
-      refused = contained?.cgroup?.refusals() ?? 0;
+      hit = limitsHit(contained?.cgroup, limits);
       await contained?.cgroup?.close();
     }
     await onAbortDone;
     if (req.stateFile) keepSnapshot(runDir, req.stateFile, status === undefined, say);
-    if (refused > 0) say(`the policy hit its process limit (${limits.processes}): forks were refused`);
-    if (log.full) say(`the run log was cut at ${limits.fileSizeMb} MB`);
+    for (const text of hit) say(text);
+    if (log.full) say(`the run log was cut at ${logCapMb} MB`);
     log.close();
+    markDone(dirname(logPath));
+    // The runs folder stays within its total: the oldest finished runs go first.
+    pruneRuns(this.deps.runsDir, (orch.limits.runsTotalMb ?? DEFAULT_RUNS_TOTAL_MB) * MIB, new Set([scope.runId]));
     locks.releaseAll(scope.runId);
     host.registry.remove(scope.runId);
     if (!req.worker) rmSync(runDir, { recursive: true, force: true });
@@ -207,24 +226,29 @@ export class Executor {
       sandbox: contained?.sandbox ?? "none",
       ...(contained?.note ? { sandboxNote: contained.note } : {}),
       ...(contained?.user ? { user: contained.user } : {}),
-      limits: { ...limits, processLimit: contained?.processLimit ?? "none" },
+      limits: {
+        ...limits,
+        processLimit: contained?.processLimit ?? "none",
+        memoryLimit: contained?.memoryLimit ?? "rlimit",
+      },
       reason,
     };
   }
 
   /** The run's folders, log and policy file; on failure nothing of the run is left (token, folder). */
-  #prepare(scope: RunScope, req: RunRequest, clientOutput: string | undefined, fileSizeMb: number) {
+  #prepare(scope: RunScope, req: RunRequest, clientOutput: string | undefined, logCapMb: number) {
     let runDir: string | undefined;
     try {
-      runDir = req.worker?.runDir ?? mkdtempSync(join(tmpdir(), "orch-run-"));
+      runDir = req.worker?.runDir ?? mkdtempSync(join(tmpdir(), runDirPrefix()));
       const logDir = join(this.deps.runsDir, scope.runId);
       mkdirSync(logDir, { recursive: true, mode: 0o700 });
+      markActive(logDir);
       const outputDir = clientOutput || req.worker?.outputDir || join(logDir, "out");
       mkdirSync(outputDir, { recursive: true });
       const logPath = join(logDir, "output.log");
       const policyPath = req.path ? resolve(req.path) : join(runDir, "policy.py");
       if (!req.path) writeFileSync(policyPath, req.code);
-      const log = new RunLog(logPath, fileSizeMb * 1024 * 1024);
+      const log = new RunLog(logPath, logCapMb * MIB);
       if (req.stateFile) restoreSnapshot(req.stateFile, runDir);
       return { runDir, outputDir, logPath, log, policyPath };
     } catch (err) {

@@ -57,7 +57,15 @@ export interface SandboxSpec {
   hide?: readonly string[];
   /** orch runs as root: run the command as this uid through setpriv. */
   dropTo?: UidDrop;
+  /**
+   * Size of each memory-backed folder inside (/tmp and /dev/shm are writable, the other hidden
+   * folders read-only), so files there cannot hold more memory than this; default 256 MiB.
+   */
+  tmpfsBytes?: number;
 }
+
+/** The default size of each tmpfs the sandbox makes. */
+export const DEFAULT_TMPFS_BYTES = 256 * 1024 * 1024;
 
 /** True when `path` is `root` or inside it. */
 export function isUnder(path: string, root: string): boolean {
@@ -103,8 +111,11 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     argv.push("--unshare-all", "--cap-drop", "ALL");
   }
   argv.push("--die-with-parent", "--new-session");
+  const size = String(spec.tmpfsBytes ?? DEFAULT_TMPFS_BYTES);
   argv.push("--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev");
-  for (const h of tmpfs) argv.push("--tmpfs", h);
+  // POSIX shared memory (and multiprocessing's semaphores) for any uid, bounded in size.
+  argv.push("--perms", "01777", "--size", size, "--tmpfs", "/dev/shm");
+  for (const h of tmpfs) argv.push("--size", size, "--tmpfs", h);
   const made = new Set<string>();
   for (const b of binds) {
     // bwrap would make missing parents 0700, which a policy running as uid 65534 could not enter.
@@ -116,6 +127,9 @@ export function sandboxArgv(spec: SandboxSpec): string[] {
     for (const dir of parents) argv.push("--perms", "0755", "--dir", dir);
     argv.push(b.flag, b.from, b.to);
   }
+  // Memory-backed folders a policy could fill: only /tmp and /dev/shm stay writable (each sized above).
+  for (const h of tmpfs) if (h !== "/tmp") argv.push("--remount-ro", h);
+  argv.push("--remount-ro", "/dev");
   if (spec.dropTo) {
     // bwrap keeps no CAP_DAC_OVERRIDE, so it may not enter a folder only the new uid can: change
     // folder after the uid has changed, and to $HOME (the run folder) when the uid may not enter it.

@@ -4,7 +4,7 @@ import type { IpcHost } from "../ipc/host.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
-import type { Contained, ProcessLimit } from "./containment.ts";
+import type { Contained, MemoryLimit, ProcessLimit } from "./containment.ts";
 import type { LimitOverrides, Limits } from "./limits.ts";
 
 export type RunStatus = "success" | "error" | "timeout" | "aborted";
@@ -98,7 +98,7 @@ export interface RunResult {
   /** Who the policy ran as, when orch changed it (root orch: `uid 65534`). */
   user?: string;
   /** The limits the run had, and what enforced the process limit. */
-  limits: Limits & { processLimit: ProcessLimit };
+  limits: Limits & { processLimit: ProcessLimit; memoryLimit: MemoryLimit };
   /** Why the run was aborted or timed out. */
   reason?: string;
 }

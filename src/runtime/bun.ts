@@ -49,6 +49,7 @@ function spawn(opts: SpawnOptions): ChildProcess {
     kill(signal: Signal = "SIGTERM", group = false) {
       killQuietly(group ? -child.pid : child.pid, signal);
     },
+    unref: () => child.unref(),
   };
 }
 

@@ -29,6 +29,8 @@ export interface ChildProcess {
   readonly exited: Promise<ExitStatus>;
   /** Signal the child; with `group`, its whole process group (needs `newSession`). Never throws. */
   kill(signal?: Signal, group?: boolean): void;
+  /** Lets orch exit while this child still runs (e.g. the watchdog). */
+  unref?(): void;
 }
 
 export interface ServeOptions {

@@ -4,9 +4,9 @@
  * wrapper's children die with it), keeps the tail of stderr for error
  * messages, and logs lines that are not JSON-RPC instead of failing.
  */
-import { appendFile } from "node:fs/promises";
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
-import { rt } from "../runtime/mod.ts";
+import { spawnGuarded } from "../runtime/watchdog.ts";
+import { appendServerLog } from "./server_log.ts";
 import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
 
 export interface StdioTransportOptions {
@@ -72,7 +72,7 @@ export class StdioTransport implements Transport {
 
   start(): Promise<void> {
     try {
-      this.#child = rt.spawn({
+      this.#child = spawnGuarded({
         cmd: this.opts.command,
         args: this.opts.args,
         cwd: this.opts.cwd,
@@ -166,7 +166,7 @@ export class StdioTransport implements Transport {
   #log(text: string): void {
     const file = this.opts.logFile;
     if (!file) return;
-    this.#logQueue = this.#logQueue.then(() => appendFile(file, text)).catch(() => {});
+    this.#logQueue = this.#logQueue.then(() => appendServerLog(file, text)).catch(() => {});
   }
 
   send(message: JSONRPCMessage): Promise<void> {

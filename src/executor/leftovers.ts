@@ -1,0 +1,69 @@
+/**
+ * Run folders (`$TMPDIR/orch-run-<pid>.<start>-XXXXXX`) name the orch process that owns them (pid
+ * and its start time, so a reused pid is not mistaken for the owner). An orch killed before it
+ * could clean up leaves its folders; the next orch to start removes those whose owner is gone.
+ */
+import { lstatSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { NOBODY } from "./sandbox.ts";
+import { currentUid, pidAlive, startTimeOf } from "./proc.ts";
+
+const PREFIX = "orch-run-";
+/** A folder in the old format (no owner in its name) is stale once older than the longest run can last. */
+const LEGACY_STALE_MS = 25 * 3600 * 1000;
+
+/** The prefix of this process' run folders, for mkdtemp. */
+export function runDirPrefix(): string {
+  return `${PREFIX}${process.pid}.${startTimeOf(process.pid) ?? "0"}-`;
+}
+
+/** True when the orch process recorded in a run folder's name has gone (or a pid now names another process). */
+function ownerGone(name: string, mtimeMs: number): boolean {
+  const m = /^orch-run-(\d+)\.(\d+)-/.exec(name);
+  if (!m) return Date.now() - mtimeMs > LEGACY_STALE_MS;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return false;
+  if (!pidAlive(pid)) return true;
+  const start = startTimeOf(pid);
+  return m[2] !== "0" && start !== undefined && start !== m[2];
+}
+
+/**
+ * Removes run folders under `base` (default the temp folder) whose owning orch process is gone;
+ * only folders of this user (or, for root, of the uid policies run as) are touched. Returns them.
+ */
+export function sweepStaleRunDirs(base = tmpdir()): string[] {
+  const uid = currentUid();
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(base).filter((n) => n.startsWith(PREFIX));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const dir = join(base, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory()) continue;
+      if (uid !== undefined && st.uid !== uid && !(uid === 0 && st.uid === NOBODY.uid)) continue;
+      if (!ownerGone(name, st.mtimeMs)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // Raced with its owner or another sweeper: leave it.
+    }
+  }
+  return removed;
+}
+
+let swept = false;
+
+/** Sweeps once per process (the first run, or the first executor made). */
+export function sweepOnce(): void {
+  if (swept) return;
+  swept = true;
+  sweepStaleRunDirs();
+}
