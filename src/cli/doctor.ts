@@ -1,9 +1,10 @@
 /** `orch doctor`: checks python3, the sandbox, the process limit and every server, and says what is wrong. */
 import { parseArgs } from "node:util";
-import { probePidsCgroup } from "../executor/cgroup.ts";
+import { probeMemoryCgroup, probePidsCgroup } from "../executor/cgroup.ts";
 import { describeLimits, resolveLimits } from "../executor/limits.ts";
 import { policyEnv } from "../executor/policy_env.ts";
 import { currentUid } from "../executor/proc.ts";
+import { DEFAULT_UID_BASE } from "../executor/uid_pool.ts";
 import { probePython } from "../executor/python_probe.ts";
 import { probeSandbox } from "../executor/sandbox.ts";
 import { errorText } from "../errors.ts";
@@ -111,8 +112,11 @@ export async function doctorCommand(argv: string[]): Promise<number> {
   if (cgroup.available) {
     checks.push({ name: "processes", ok: true, text: `bounded by a pids cgroup per run (under ${cgroup.parent})` });
   } else if (uid !== 0 || (sandboxed && sandbox.dropTo)) {
-    const who = uid === 0 ? `uid ${sandbox.dropTo!.uid}` : `uid ${uid}`;
-    checks.push({ name: "processes", ok: true, text: `bounded by RLIMIT_NPROC (policies run as ${who})` });
+    const who = uid === 0
+      ? `a uid of their own per run (from ${DEFAULT_UID_BASE}), else ${sandbox.dropTo!.uid}`
+      : `uid ${uid}`;
+    const shared = uid !== 0 && !sandboxed ? "; concurrent runs share it (no pids cgroup, no sandbox)" : "";
+    checks.push({ name: "processes", ok: true, text: `bounded by RLIMIT_NPROC (policies run as ${who})${shared}` });
   } else {
     checks.push({
       name: "processes",
@@ -121,6 +125,28 @@ export async function doctorCommand(argv: string[]): Promise<number> {
       text: `NOT bounded: orch runs as root without a sandbox that changes uid, and no pids cgroup (${cgroup.reason})`,
     });
   }
+  const memory = await probeMemoryCgroup();
+  checks.push(
+    memory.available
+      ? {
+        name: "memory",
+        ok: true,
+        text: `bounded per run by a memory cgroup (under ${memory.parent}), memfd and shared memory included`,
+      }
+      : {
+        name: "memory",
+        ok: true,
+        warning: true,
+        text: `per process only (RLIMIT_AS; no memory cgroup: ${memory.reason}): memfd files and SysV shared memory ` +
+          `are not counted (each memfd up to limits.fileSizeMb, openFiles of them)` +
+          (sandboxed ? "; /tmp and /dev/shm in the sandbox hold half of memoryMb each" : ""),
+      },
+  );
+  checks.push({
+    name: "orch's children",
+    ok: true,
+    text: "servers and policies die with orch, even on SIGKILL (a watchdog holds their process groups)",
+  });
   if (orch) checks.push({ name: "limits", ok: true, text: describeLimits(resolveLimits(orch.limits).limits) });
 
   if (config) {

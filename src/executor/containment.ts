@@ -14,6 +14,7 @@ import { type Limits, rlimitSpec } from "./limits.ts";
 import { policyEnv } from "./policy_env.ts";
 import { currentUid, tasksOfUid } from "./proc.ts";
 import { probePython } from "./python_probe.ts";
+import { leaseUid, type UidLease } from "./uid_pool.ts";
 import { HIDDEN_ROOTS, isUnder, probeSandbox, sandboxArgv, type SandboxMode, type SandboxSupport } from "./sandbox.ts";
 
 /** Where the API folder and the IPC socket appear inside the sandbox. */
@@ -61,6 +62,8 @@ export interface Contained {
   processLimit: ProcessLimit;
   memoryLimit: MemoryLimit;
   cgroup?: RunCgroup;
+  /** The uid leased for this run (root orch without a pids cgroup); give it back when the run ends. */
+  lease?: UidLease;
 }
 
 /**
@@ -93,6 +96,8 @@ export async function contain(input: ContainInput): Promise<Contained> {
   const cgProbe = probeCgroups();
   const pythonProbe = input.mode === "none" ? undefined : probePython(input.python, env, input.cwd);
   pythonProbe?.catch(() => {});
+  const cg = await cgProbe;
+  let lease: UidLease | undefined;
   if (input.mode === "none") {
     note = `sandbox disabled in the config (sandbox: "none"): resource limits only`;
   } else {
@@ -108,7 +113,13 @@ export async function contain(input: ContainInput): Promise<Contained> {
       const python = await pythonProbe!.catch((err) => {
         throw new ContainmentError(`cannot inspect ${input.python}: ${errorText(err)}`);
       });
-      const built = sandboxedCommand(input, support, python.executable, [...python.prefixes, ...python.path]);
+      // Without a pids cgroup, RLIMIT_NPROC is the process limit: a uid of its own keeps it per run.
+      let drop = support;
+      if (support.dropTo && !cg.pids.available) {
+        lease = await leaseUid(input.runId);
+        if (lease) drop = { ...support, dropTo: { ...support.dropTo, uid: lease.uid } };
+      }
+      const built = sandboxedCommand(input, drop, python.executable, [...python.prefixes, ...python.path]);
       argv = built.argv;
       user = built.user;
       nprocBase = built.nprocBase;
@@ -118,7 +129,6 @@ export async function contain(input: ContainInput): Promise<Contained> {
   }
 
   let cgroup: RunCgroup | undefined;
-  const cg = await cgProbe;
   const places: Partial<Record<Controller, CgroupPlace>> = {};
   for (const c of ["pids", "memory"] as const) {
     if (cg[c].available) places[c] = { version: cg[c].version!, parent: cg[c].parent! };
@@ -140,7 +150,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
   const processLimit: ProcessLimit = pidsByCgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
   const memoryLimit: MemoryLimit = cgroup?.controllers.memory !== undefined ? "cgroup" : "rlimit";
-  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup };
+  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup, lease };
 }
 
 /** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */
@@ -201,10 +211,22 @@ function sandboxedCommand(
   return { argv, user, nprocBase };
 }
 
-/** What the run's cgroup refused or killed, one sentence per limit hit, naming the limit. */
-export function limitsHit(cgroup: RunCgroup | undefined, limits: Limits): string[] {
-  if (!cgroup) return [];
+/**
+ * What the run's limits refused or killed, one sentence per limit hit, naming the limit.
+ * `peakTasks`: most tasks the policy's process tree had at once (sampled; for RLIMIT_NPROC, which
+ * keeps no count of refusals).
+ */
+export function limitsHit(contained: Contained | undefined, limits: Limits, peakTasks = 0): string[] {
   const out: string[] = [];
+  if (contained?.processLimit === "rlimit" && peakTasks >= limits.processes) {
+    out.push(
+      `the policy reached its process limit (processes ${limits.processes}, RLIMIT_NPROC${
+        contained.user ? ` of ${contained.user}` : ""
+      }): further forks were refused`,
+    );
+  }
+  const cgroup = contained?.cgroup;
+  if (!cgroup) return out;
   const refused = cgroup.refusals();
   if (refused > 0) {
     out.push(`the policy hit its process limit (processes ${limits.processes}, pids cgroup): ${refused} forks refused`);

@@ -102,3 +102,31 @@ export function signalAll(list: readonly number[], signal: "SIGINT" | "SIGKILL")
 export function currentUid(): number | undefined {
   return process.getuid?.();
 }
+
+/** Tasks (processes and threads) of `root` and its live descendants. */
+export function treeTasks(root: number): number {
+  let n = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    const status = read(`/proc/${pid}/status`);
+    if (status !== undefined) n += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+  }
+  return n;
+}
+
+/** Samples the largest task count of a process tree (the policy's) while a run goes on. */
+export class TaskPeak {
+  peak = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /** `root()`: the tree's root pid, or undefined while there is none to sample. */
+  constructor(root: () => number | undefined, intervalMs = 250) {
+    this.#timer = setInterval(() => {
+      const pid = root();
+      if (pid !== undefined) this.peak = Math.max(this.peak, treeTasks(pid));
+    }, intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}

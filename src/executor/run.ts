@@ -13,6 +13,7 @@ import { rt } from "../runtime/mod.ts";
 import { contain, type Contained, ContainmentError, limitsHit } from "./containment.ts";
 import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
 import { DiskWatch, markActive, markDone, MIB, pruneRuns } from "./disk.ts";
+import { TaskPeak } from "./proc.ts";
 import { runDirPrefix, sweepOnce } from "./leftovers.ts";
 import { DEFAULT_RUNS_TOTAL_MB, resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
@@ -105,6 +106,7 @@ export class Executor {
       { name: "run folder", path: runDir },
       ...(clientOutput ? [] : [{ name: "output folder", path: outputDir }]),
     ];
+    const tasks = new TaskPeak(() => contained?.processLimit === "rlimit" ? proc?.pid : undefined);
     const disk = new DiskWatch(folders, limits.diskMb * MIB, (text) => {
       say(text);
       abort("error", text);
@@ -195,8 +197,10 @@ export class Executor {
       clearTimeout(killTimer);
       req.signal?.removeEventListener("abort", onSignal);
       scope.abort("run finished");
-      hit = limitsHit(contained?.cgroup, limits);
+      tasks.stop();
+      hit = limitsHit(contained, limits, tasks.peak);
       await contained?.cgroup?.close();
+      contained?.lease?.release();
     }
     await onAbortDone;
     if (req.stateFile) keepSnapshot(runDir, req.stateFile, status === undefined, say);

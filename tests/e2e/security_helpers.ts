@@ -3,17 +3,78 @@
  * the hostile policies of tests/fixtures/policies, orch started as another user (root -> nobody),
  * and what this machine can contain (so a test that needs bubblewrap skips, saying why).
  */
-import { spawn } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { probePidsCgroup } from "../../src/executor/cgroup.ts";
 import { probeSandbox, type SandboxSupport } from "../../src/executor/sandbox.ts";
-import { FIXTURE_SERVERS, newTag, orchArgv, pyServer, PYTHON_SERVERS, ROOT, tempDir, writeConfig } from "./helpers.ts";
+import { BIN, newTag, orchArgv, pyServer, ROOT, tempDir, writeConfig } from "./helpers.ts";
 
-export const POLICIES = join(ROOT, "tests", "fixtures", "policies");
-export const SLOW = join(FIXTURE_SERVERS, "slow.py");
 export const NOBODY = 65534;
+
+/** True when every folder above `path` lets other users through and `path` itself is readable by them. */
+function othersReach(path: string): boolean {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    try {
+      const mode = statSync(p).mode;
+      if (p === resolve(path) ? (mode & 0o004) === 0 : (mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (p === "/") return true;
+  }
+}
+
+/** Hard-links (or, across file systems, copies) `from` to `to`, keeping modes. */
+function mirrorTree(from: string, to: string): void {
+  mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+  let r = spawnSync("cp", ["-al", from, to]);
+  if (r.status !== 0) r = spawnSync("cp", ["-a", from, to]);
+  if (r.status !== 0) throw new Error(`cannot mirror ${from} to ${to}: ${r.stderr}`);
+}
+
+let mirror: { root: string; argv: string[] } | undefined;
+
+/**
+ * The checkout as another user (uid 65534) can read it: ROOT itself when it can, otherwise (the
+ * checkout lies under a folder other users cannot enter, e.g. a 0700 home) a mirror under the temp
+ * folder of what that user needs: the fixtures and example servers, and orch (the built binary, or
+ * deno with src/ and node_modules), hard-linked where it can be. Made once per test process.
+ */
+function readable(): { root: string; argv: string[] } {
+  if (mirror) return mirror;
+  const exe = BIN ?? process.execPath;
+  if (othersReach(join(ROOT, "tests", "fixtures", "policies")) && othersReach(join(ROOT, "src")) && othersReach(exe)) {
+    return mirror = { root: ROOT, argv: orchArgv() };
+  }
+  const root = mkdtempSync(join(tmpdir(), "orch-e2e-readable-"));
+  chmodSync(root, 0o755);
+  for (const part of ["tests/fixtures", "examples"]) mirrorTree(join(ROOT, part), join(root, part));
+  let argv: string[];
+  if (BIN) {
+    mirrorTree(BIN, join(root, "bin", "orch"));
+    argv = [join(root, "bin", "orch")];
+  } else {
+    for (const part of ["src", "deno.json", "package.json", "node_modules"]) mirrorTree(join(ROOT, part), join(root, part));
+    const deno = othersReach(exe) ? exe : join(root, "bin", "deno");
+    if (deno !== exe) mirrorTree(exe, deno);
+    argv = [deno, "run", "-A", "--quiet", join(root, "src", "main.ts")];
+  }
+  globalThis.addEventListener("unload", () => rmSync(root, { recursive: true, force: true }));
+  return mirror = { root, argv };
+}
+
+/** The folder tests take fixtures from: readable by the user orch runs as in every test. */
+export function fixtureRoot(): string {
+  return readable().root;
+}
+
+export const POLICIES = join(fixtureRoot(), "tests", "fixtures", "policies");
+export const FIXTURES = join(fixtureRoot(), "tests", "fixtures", "servers");
+export const EXAMPLE_SERVERS = join(fixtureRoot(), "examples", "servers");
+export const SLOW = join(FIXTURES, "slow.py");
 
 /** A policy file of tests/fixtures/policies. */
 export function policy(name: string): string {
@@ -43,7 +104,7 @@ export function securityConfig(
   const log = join(dir, "slow.jsonl");
   const world = join(dir, "world");
   const slow = { ...pyServer(SLOW, tag, { FIXTURE_LOG: log, ...opts.env }), exclusive: opts.exclusive };
-  const ros = pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag, { ROBOT_SIM_DIR: world, ...opts.env });
+  const ros = pyServer(join(EXAMPLE_SERVERS, "ros_mcp_server.py"), tag, { ROBOT_SIM_DIR: world, ...opts.env });
   const path = writeConfig(dir, { mcpServers: { slow, "ros-mcp-server": ros }, orchestrator });
   if (opts.open) openTo(dir, NOBODY);
   return { dir, path, tag, log, world };
@@ -150,7 +211,8 @@ export function spawnOrch(args: string[], opts: SpawnOptions = {}): Promise<Spaw
   if (opts.asUid !== undefined) {
     argv.push("setpriv", `--reuid=${opts.asUid}`, `--regid=${opts.asUid}`, "--clear-groups", "--");
   }
-  argv.push(...orchArgv(), ...args);
+  // Another user may not reach the checkout: it gets the readable copy.
+  argv.push(...(opts.asUid !== undefined ? readable().argv : orchArgv()), ...args);
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const env = baseEnv(opts);
