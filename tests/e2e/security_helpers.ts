@@ -16,7 +16,7 @@ export const NOBODY = 65534;
 
 /** True when every folder above `path` lets other users through and `path` itself is readable by them. */
 function othersReach(path: string): boolean {
-  for (let p = resolve(path); ; p = dirname(p)) {
+  for (let p = resolve(path);; p = dirname(p)) {
     try {
       const mode = statSync(p).mode;
       if (p === resolve(path) ? (mode & 0o004) === 0 : (mode & 0o001) === 0) return false;
@@ -57,7 +57,9 @@ function readable(): { root: string; argv: string[] } {
     mirrorTree(BIN, join(root, "bin", "orch"));
     argv = [join(root, "bin", "orch")];
   } else {
-    for (const part of ["src", "deno.json", "package.json", "node_modules"]) mirrorTree(join(ROOT, part), join(root, part));
+    for (const part of ["src", "deno.json", "package.json", "node_modules"]) {
+      mirrorTree(join(ROOT, part), join(root, part));
+    }
     const deno = othersReach(exe) ? exe : join(root, "bin", "deno");
     if (deno !== exe) mirrorTree(exe, deno);
     argv = [deno, "run", "-A", "--quiet", join(root, "src", "main.ts")];
@@ -181,6 +183,8 @@ export interface SpawnOptions {
   onStdout?: (text: string) => void;
   onStart?: (pid: number) => void;
   timeoutMs?: number;
+  /** Written to orch's stdin (which is closed after it). */
+  stdin?: string;
 }
 
 /** A private cache, no colour, and for another user a HOME and (from source) a DENO_DIR of its own. */
@@ -248,7 +252,7 @@ export function spawnOrch(args: string[], opts: SpawnOptions = {}): Promise<Spaw
       clearInterval(sampler);
       resolve({ code, signal, stdout, stderr, stdoutBytes, maxRss, durationMs: performance.now() - started });
     });
-    child.stdin.end();
+    child.stdin.end(opts.stdin ?? "");
   });
 }
 

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { probeMemoryCgroup } from "../../src/executor/cgroup.ts";
-import { noSandboxReason, outcomes, policy, securityConfig, skip, spawnOrch } from "./security_helpers.ts";
+import process from "node:process";
+import { NOBODY, noSandboxReason, outcomes, policy, securityConfig, skip, spawnOrch } from "./security_helpers.ts";
 
 /** The last `held: N MB` a hold_memory.py run printed. */
 function held(stdout: string): number {
@@ -18,7 +19,17 @@ Deno.test("memory: memfd files past the run's memory limit are stopped by its me
   if (!support.available) return skip("memfd under a memory cgroup", support.reason ?? "no memory cgroup");
   for (const sandbox of ["auto", "none"] as const) {
     const cfg = securityConfig({ sandbox });
-    const r = await spawnOrch(["run", "-v", "--memory-mb", "256", "-c", cfg.path, policy("hold_memory.py"), "--", "1024"]);
+    const r = await spawnOrch([
+      "run",
+      "-v",
+      "--memory-mb",
+      "256",
+      "-c",
+      cfg.path,
+      policy("hold_memory.py"),
+      "--",
+      "1024",
+    ]);
     // Before: 1024 MB held under a 256 MB limit (16 MB per memfd, each far under RLIMIT_FSIZE).
     assert.ok(held(r.stdout) <= 256, `${sandbox}: held ${held(r.stdout)} MB under a 256 MB limit\n${r.stdout}`);
     assert.notEqual(r.code, 0, r.stderr);
@@ -44,10 +55,24 @@ Deno.test("memory: several processes together cannot pass the run's memory limit
 Deno.test("memory: /dev/shm and /tmp in the sandbox hold at most half the memory limit each without a cgroup", async () => {
   const why = await noSandboxReason();
   if (why) return skip("sized tmpfs in the sandbox", why);
-  const cfg = securityConfig({ sandbox: "bwrap" });
+  // Unprivileged bubblewrap (orch not root) is where the policy owns its tmpfs mounts: run orch
+  // as uid 65534 when the tests run as root.
+  const asUid = process.getuid?.() === 0 ? NOBODY : undefined;
+  const cfg = securityConfig({ sandbox: "bwrap" }, { open: asUid !== undefined });
   for (const where of ["shm", "tmp"]) {
-    const r = await spawnOrch(["run", "--memory-mb", "256", "-c", cfg.path, policy("hold_memory.py"), "--", "512", where], {
+    const r = await spawnOrch([
+      "run",
+      "--memory-mb",
+      "256",
+      "-c",
+      cfg.path,
+      policy("hold_memory.py"),
+      "--",
+      "512",
+      where,
+    ], {
       env: { ORCH_NO_CGROUP: "1" },
+      asUid,
     });
     assert.equal(r.code, 0, r.stderr);
     const line = outcomes(r.stdout)[`hold ${where}`] ?? "";
