@@ -61,3 +61,17 @@ Deno.test("sandboxArgv() for a root orch keeps out of a user namespace and chang
   assert.deepEqual(argv.slice(sep + 1, sep + 3), ["/usr/bin/setpriv", "--reuid=65534"]);
   assert.deepEqual(argv.slice(-3), ["/srv/robot", "python3", "p.py"]);
 });
+
+Deno.test("sandboxArgv() sizes every tmpfs, gives /dev/shm to every uid, and leaves only /tmp and /dev/shm writable", () => {
+  const argv = sandboxArgv({ bwrap: "bwrap", argv: ["true"], cwd: "/", tmpfsBytes: 1234 });
+  const tmpfs = after(argv, "--tmpfs").map(([p]) => p!);
+  assert.ok(tmpfs.includes("/dev/shm") && tmpfs.includes("/tmp"));
+  for (const p of tmpfs) {
+    const i = argv.indexOf(p, argv.indexOf("--tmpfs") - 3);
+    assert.deepEqual(argv.slice(i - 3, i), ["--size", "1234", "--tmpfs"], `${p} is not sized`);
+  }
+  assert.deepEqual(argv.slice(argv.indexOf("/dev/shm") - 5, argv.indexOf("/dev/shm") - 3), ["--perms", "01777"]);
+  const ro = after(argv, "--remount-ro").map(([p]) => p);
+  assert.ok(ro.includes("/dev") && ro.includes("/run") && !ro.includes("/tmp") && !ro.includes("/dev/shm"), ro.join());
+  assert.ok(argv.lastIndexOf("--remount-ro") < argv.indexOf("--chdir"));
+});
