@@ -9,6 +9,8 @@ import { join } from "node:path";
 import process from "node:process";
 import { NOBODY } from "./sandbox.ts";
 import { currentUid, pidAlive, startTimeOf } from "./proc.ts";
+import { DEFAULT_UID_BASE, UID_SLOTS } from "./uid_pool.ts";
+import { rt } from "../runtime/mod.ts";
 
 const PREFIX = "orch-run-";
 /** A folder in the old format (no owner in its name) is stale once older than the longest run can last. */
@@ -32,7 +34,7 @@ function ownerGone(name: string, mtimeMs: number): boolean {
 
 /**
  * Removes run folders under `base` (default the temp folder) whose owning orch process is gone;
- * only folders of this user (or, for root, of the uid policies run as) are touched. Returns them.
+ * only folders of this user (or, for root, of the uids policies run as) are touched. Returns them.
  */
 export function sweepStaleRunDirs(base = tmpdir()): string[] {
   const uid = currentUid();
@@ -48,7 +50,7 @@ export function sweepStaleRunDirs(base = tmpdir()): string[] {
     try {
       const st = lstatSync(dir);
       if (!st.isDirectory()) continue;
-      if (uid !== undefined && st.uid !== uid && !(uid === 0 && st.uid === NOBODY.uid)) continue;
+      if (uid !== undefined && st.uid !== uid && !(uid === 0 && policyUid(st.uid))) continue;
       if (!ownerGone(name, st.mtimeMs)) continue;
       rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
@@ -57,6 +59,12 @@ export function sweepStaleRunDirs(base = tmpdir()): string[] {
     }
   }
   return removed;
+}
+
+/** A uid a root orch runs policies as (65534, or one leased from the range), whose run folders it may sweep. */
+function policyUid(uid: number): boolean {
+  const base = Number(rt.env("ORCH_UID_BASE") ?? DEFAULT_UID_BASE);
+  return uid === NOBODY.uid || (uid >= base && uid < base + UID_SLOTS);
 }
 
 let swept = false;

@@ -12,7 +12,7 @@ import { tasksOfUid } from "./proc.ts";
 import { rt } from "../runtime/mod.ts";
 
 export const DEFAULT_UID_BASE = 2_000_000_000;
-const SLOTS = 4096;
+export const UID_SLOTS = 4096;
 const LOCK_DIR = "/run/orch/uids";
 
 export interface UidLease {
@@ -32,11 +32,11 @@ function accountUids(): Set<number> {
 /** Leases a free uid for `runId`; undefined when none is free (then the run shares uid 65534). */
 export async function leaseUid(runId: string): Promise<UidLease | undefined> {
   const base = Number(rt.env("ORCH_UID_BASE") ?? DEFAULT_UID_BASE);
-  if (!Number.isSafeInteger(base) || base <= 0 || base + SLOTS > 4294967294) return undefined;
+  if (!Number.isSafeInteger(base) || base <= 0 || base + UID_SLOTS > 4294967294) return undefined;
   const locks = ExclusiveLocks.for(LOCK_DIR);
   const taken = accountUids();
   const never = new AbortController().signal;
-  for (let slot = 0; slot < SLOTS; slot++) {
+  for (let slot = 0; slot < UID_SLOTS; slot++) {
     const uid = base + slot;
     if (taken.has(uid)) continue;
     const key = `uid-${uid}`;
