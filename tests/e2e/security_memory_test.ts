@@ -6,7 +6,17 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { probeMemoryCgroup } from "../../src/executor/cgroup.ts";
 import process from "node:process";
-import { NOBODY, noSandboxReason, outcomes, policy, securityConfig, skip, spawnOrch } from "./security_helpers.ts";
+import {
+  NOBODY,
+  noSandboxReason,
+  outcomes,
+  policy,
+  securityConfig,
+  skip,
+  type Spawned,
+  type SpawnOptions,
+  spawnOrch,
+} from "./security_helpers.ts";
 
 /** The last `held: N MB` a hold_memory.py run printed. */
 function held(stdout: string): number {
@@ -14,22 +24,19 @@ function held(stdout: string): number {
   return Number(all.at(-1)?.[1] ?? 0);
 }
 
+/** hold_memory.py under a 256 MB limit, asked for 1024 MB (memfd) or 512 MB (files in /dev/shm or /tmp). */
+function hold(config: string, where: string, opts: SpawnOptions & { verbose?: boolean } = {}): Promise<Spawned> {
+  const mb = where === "memfd" ? "1024" : "512";
+  const v = opts.verbose ? ["-v"] : [];
+  return spawnOrch(["run", ...v, "--memory-mb", "256", "-c", config, policy("hold_memory.py"), "--", mb, where], opts);
+}
+
 Deno.test("memory: memfd files past the run's memory limit are stopped by its memory cgroup, naming the limit", async () => {
   const support = await probeMemoryCgroup();
   if (!support.available) return skip("memfd under a memory cgroup", support.reason ?? "no memory cgroup");
   for (const sandbox of ["auto", "none"] as const) {
     const cfg = securityConfig({ sandbox });
-    const r = await spawnOrch([
-      "run",
-      "-v",
-      "--memory-mb",
-      "256",
-      "-c",
-      cfg.path,
-      policy("hold_memory.py"),
-      "--",
-      "1024",
-    ]);
+    const r = await hold(cfg.path, "memfd", { verbose: true });
     // Before: 1024 MB held under a 256 MB limit (16 MB per memfd, each far under RLIMIT_FSIZE).
     assert.ok(held(r.stdout) <= 256, `${sandbox}: held ${held(r.stdout)} MB under a 256 MB limit\n${r.stdout}`);
     assert.notEqual(r.code, 0, r.stderr);
@@ -60,20 +67,7 @@ Deno.test("memory: /dev/shm and /tmp in the sandbox hold at most half the memory
   const asUid = process.getuid?.() === 0 ? NOBODY : undefined;
   const cfg = securityConfig({ sandbox: "bwrap" }, { open: asUid !== undefined });
   for (const where of ["shm", "tmp"]) {
-    const r = await spawnOrch([
-      "run",
-      "--memory-mb",
-      "256",
-      "-c",
-      cfg.path,
-      policy("hold_memory.py"),
-      "--",
-      "512",
-      where,
-    ], {
-      env: { ORCH_NO_CGROUP: "1" },
-      asUid,
-    });
+    const r = await hold(cfg.path, where, { env: { ORCH_NO_CGROUP: "1" }, asUid });
     assert.equal(r.code, 0, r.stderr);
     const line = outcomes(r.stdout)[`hold ${where}`] ?? "";
     const mb = Number(/^(\d+) MB/.exec(line)?.[1]);
