@@ -73,7 +73,7 @@ let probed: Promise<Record<Controller, CgroupSupport>> | undefined;
 
 /** Which run cgroups orch can make here; probed once per process by really putting a process in one. */
 export function probeCgroups(): Promise<Record<Controller, CgroupSupport>> {
-  probed ??= (async () => ({ pids: await probeOne("pids"), memory: await probeOne("memory") }))();
+  probed ??= Promise.all([probeOne("pids"), probeOne("memory")]).then(([pids, memory]) => ({ pids, memory }));
   return probed;
 }
 

@@ -48,13 +48,13 @@ Deno.test("DiskWatch.check() names the limit and each folder once they hold too 
   watch.stop();
 });
 
-Deno.test("sweepStaleRunDirs() removes folders of orch processes that are gone, keeps live ones", () => {
+Deno.test("sweepStaleRunDirs() removes folders of orch processes that are gone, keeps live ones", async () => {
   const base = mkdtempSync(join(tmpdir(), "orch-sweep-"));
   const gone = join(base, "orch-run-999999999.12345-abcdef");
   const mine = join(base, `orch-run-${Deno.pid}.0-abcdef`);
   const legacy = join(base, "orch-run-abcdef");
   for (const d of [gone, mine, legacy]) mkdirSync(d);
   writeFileSync(join(gone, "policy.py"), "");
-  assert.deepEqual(sweepStaleRunDirs(base), [gone]);
+  assert.deepEqual(await sweepStaleRunDirs(base), [gone]);
   assert.ok(existsSync(mine) && existsSync(legacy), "a live owner's folder and a fresh legacy folder stay");
 });

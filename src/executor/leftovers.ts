@@ -3,7 +3,7 @@
  * and its start time, so a reused pid is not mistaken for the owner). An orch killed before it
  * could clean up leaves its folders; the next orch to start removes those whose owner is gone.
  */
-import { lstatSync, readdirSync, rmSync } from "node:fs";
+import { lstat, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -36,23 +36,23 @@ function ownerGone(name: string, mtimeMs: number): boolean {
  * Removes run folders under `base` (default the temp folder) whose owning orch process is gone;
  * only folders of this user (or, for root, of the uids policies run as) are touched. Returns them.
  */
-export function sweepStaleRunDirs(base = tmpdir()): string[] {
+export async function sweepStaleRunDirs(base = tmpdir()): Promise<string[]> {
   const uid = currentUid();
   const removed: string[] = [];
   let names: string[];
   try {
-    names = readdirSync(base).filter((n) => n.startsWith(PREFIX));
+    names = (await readdir(base)).filter((n) => n.startsWith(PREFIX));
   } catch {
     return removed;
   }
   for (const name of names) {
     const dir = join(base, name);
     try {
-      const st = lstatSync(dir);
+      const st = await lstat(dir);
       if (!st.isDirectory()) continue;
       if (uid !== undefined && st.uid !== uid && !(uid === 0 && policyUid(st.uid))) continue;
       if (!ownerGone(name, st.mtimeMs)) continue;
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {
       // Raced with its owner or another sweeper: leave it.
@@ -67,11 +67,13 @@ function policyUid(uid: number): boolean {
   return uid === NOBODY.uid || (uid >= base && uid < base + UID_SLOTS);
 }
 
-let swept = false;
+let sweep: Promise<unknown> | undefined;
 
-/** Sweeps once per process (the first run, or the first executor made). */
-export function sweepOnce(): void {
-  if (swept) return;
-  swept = true;
-  sweepStaleRunDirs();
+/**
+ * Sweeps once per process (when the first executor is made), in the background so it never delays
+ * a run's start; the promise settles when it is done (a run awaits it before it returns).
+ */
+export function sweepOnce(): Promise<unknown> {
+  sweep ??= sweepStaleRunDirs().catch(() => {});
+  return sweep;
 }

@@ -35,7 +35,7 @@ const enc = new TextEncoder();
 export class Executor {
   constructor(readonly deps: ExecutorDeps) {
     // Run folders of an orch that was killed before it could clean up.
-    sweepOnce();
+    void sweepOnce();
   }
 
   /** Runs one policy to its end; never throws for what the policy does. */
@@ -213,6 +213,7 @@ export class Executor {
     locks.releaseAll(scope.runId);
     host.registry.remove(scope.runId);
     if (!req.worker) rmSync(runDir, { recursive: true, force: true });
+    await sweepOnce();
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
     status ??= returncode === 0 ? "success" : "error";

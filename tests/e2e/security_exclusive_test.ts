@@ -3,8 +3,11 @@ import assert from "node:assert/strict";
 import { tempDir } from "./helpers.ts";
 import { outcomes, policy, securityConfig, slowEvents, spawnOrch, until } from "./security_helpers.ts";
 
-/** Starts run A (takes the lock with its first call, then keeps the server busy) and resolves once it holds it. */
-async function holder(path: string, cache: string, seconds = 1.5) {
+/**
+ * Starts run A (takes the lock with its first call, then keeps the server busy) and resolves once it holds it.
+ * A holds it for a generous `seconds`: run B must start and reach its call meanwhile, on a loaded machine too.
+ */
+async function holder(path: string, cache: string, seconds = 8) {
   let seen = "";
   const hold = ["slow.count:{}", `slow.sleep:{"seconds": ${seconds}}`];
   const a = spawnOrch(["run", "-c", path, policy("calls.py"), "--", ...hold], {
@@ -52,7 +55,7 @@ Deno.test("exclusive: a run that times out while waiting sends no onAbort stop t
   const cfg = securityConfig({ onAbort: [{ server: "slow", tool: "sleep", arguments: { seconds: 0 } }] }, {
     exclusive: true,
   });
-  const runA = (await holder(cfg.path, cache, 3)).done;
+  const runA = (await holder(cfg.path, cache)).done;
   const b = await spawnOrch(["run", "-t", "1", "-c", cfg.path, policy("calls.py"), "--", "slow.count:{}"], {
     env: { ORCH_CACHE_DIR: cache },
   });
@@ -60,5 +63,5 @@ Deno.test("exclusive: a run that times out while waiting sends no onAbort stop t
   assert.match(b.stderr, /onAbort slow\.sleep: skipped \(exclusive server this run did not use\)/);
   assert.equal((await runA).code, 0);
   const calls = slowEvents(cfg.log).filter((e) => e.event === "call").map((e) => [e.tool, e.arguments]);
-  assert.deepEqual(calls, [["count", {}], ["sleep", { seconds: 3 }]], "run A was never stopped");
+  assert.deepEqual(calls, [["count", {}], ["sleep", { seconds: 8 }]], "run A was never stopped");
 });
