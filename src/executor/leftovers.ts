@@ -1,5 +1,5 @@
 /**
- * Run folders (`$TMPDIR/orch-run-<pid>.<start>-XXXXXX`) name the orch process that owns them (pid
+ * Run folders (`$TMPDIR/orch-run-<pid>.<start>-XXXXXX`, and `orch-session-...` of sessions) name the orch process that owns them (pid
  * and its start time, so a reused pid is not mistaken for the owner). An orch killed before it
  * could clean up leaves its folders; the next orch to start removes those whose owner is gone.
  */
@@ -12,19 +12,20 @@ import { currentUid, pidAlive, startTimeOf } from "./proc.ts";
 import { DEFAULT_UID_BASE, UID_SLOTS } from "./uid_pool.ts";
 import { rt } from "../runtime/mod.ts";
 
-const PREFIX = "orch-run-";
+const PREFIXES = ["orch-run-", "orch-session-"];
 /** A folder in the old format (no owner in its name) is stale once older than the longest run can last. */
 const LEGACY_STALE_MS = 25 * 3600 * 1000;
 
-/** The prefix of this process' run folders, for mkdtemp. */
-export function runDirPrefix(): string {
-  return `${PREFIX}${process.pid}.${startTimeOf(process.pid) ?? "0"}-`;
+/** The prefix of this process' run folders (or session folders), for mkdtemp. */
+export function runDirPrefix(kind: "orch-run-" | "orch-session-" = "orch-run-"): string {
+  return `${kind}${process.pid}.${startTimeOf(process.pid) ?? "0"}-`;
 }
 
 /** True when the orch process recorded in a run folder's name has gone (or a pid now names another process). */
 function ownerGone(name: string, mtimeMs: number): boolean {
-  const m = /^orch-run-(\d+)\.(\d+)-/.exec(name);
-  if (!m) return Date.now() - mtimeMs > LEGACY_STALE_MS;
+  const m = /^orch-(?:run|session)-(\d+)\.(\d+)-/.exec(name);
+  // An old-style session folder may belong to a long `orch serve`: only run folders age out.
+  if (!m) return name.startsWith("orch-run-") && Date.now() - mtimeMs > LEGACY_STALE_MS;
   const pid = Number(m[1]);
   if (pid === process.pid) return false;
   if (!pidAlive(pid)) return true;
@@ -41,7 +42,7 @@ export async function sweepStaleRunDirs(base = tmpdir()): Promise<string[]> {
   const removed: string[] = [];
   let names: string[];
   try {
-    names = (await readdir(base)).filter((n) => n.startsWith(PREFIX));
+    names = (await readdir(base)).filter((n) => PREFIXES.some((p) => n.startsWith(p)));
   } catch {
     return removed;
   }

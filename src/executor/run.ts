@@ -207,7 +207,8 @@ export class Executor {
     for (const text of hit) say(text);
     if (log.full) say(`the run log was cut at ${logCapMb} MB`);
     log.close();
-    markDone(dirname(logPath));
+    // A session's output folder lives in its first call's run folder: that one stays marked while orch lives.
+    if (!req.worker || !outputDir.startsWith(dirname(logPath) + "/")) markDone(dirname(logPath));
     // The runs folder stays within its total: the oldest finished runs go first.
     pruneRuns(this.deps.runsDir, (orch.limits.runsTotalMb ?? DEFAULT_RUNS_TOTAL_MB) * MIB, new Set([scope.runId]));
     locks.releaseAll(scope.runId);

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
 import type { Contained } from "./containment.ts";
+import { runDirPrefix } from "./leftovers.ts";
 import { PolicyProcess } from "./policy_process.ts";
 import type { PolicyHandle, RunResult, RunWorker, WorkerCall } from "./types.ts";
 
@@ -115,7 +116,8 @@ export class SessionWorker implements RunWorker {
 
   /** `id` is the agent's session_id; `key` also names its owner (see SessionPool.acquire). */
   constructor(readonly id: string, readonly key: string, onEnd: (why: string) => void) {
-    this.runDir = mkdtempSync(join(tmpdir(), "orch-session-"));
+    // Named after this orch process, so the next orch removes it should this one be killed.
+    this.runDir = mkdtempSync(join(tmpdir(), runDirPrefix("orch-session-")));
     this.#onEnd = onEnd;
   }
 
@@ -163,7 +165,7 @@ export class SessionWorker implements RunWorker {
     // The cgroup is the session's: it outlives the call, so the executor must not close it.
     return {
       proc: { done, interrupt: () => proc.interrupt(), kill: () => proc.kill() },
-      contained: { ...this.#contained!, cgroup: undefined },
+      contained: { ...this.#contained!, cgroup: undefined, lease: undefined },
     };
   }
 
@@ -209,7 +211,7 @@ export class SessionWorker implements RunWorker {
       this.vars = [];
       this.#onEnd(why);
     }
-    void this.#contained?.cgroup?.close();
+    void this.#contained?.cgroup?.close().then(() => this.#contained?.lease?.release());
     rmSync(this.runDir, { recursive: true, force: true });
   }
 

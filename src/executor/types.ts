@@ -51,6 +51,8 @@ export interface RunRequest {
 /** A started policy, whichever process runs it. */
 export interface PolicyHandle {
   readonly done: Promise<ExitStatus>;
+  /** The policy's own process, where it has one per run (its tree is sampled for the process limit). */
+  readonly pid?: number;
   /** SIGINT: the policy sees KeyboardInterrupt. */
   interrupt(): void;
   /** SIGKILL to everything it runs in. */
