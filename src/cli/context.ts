@@ -10,6 +10,7 @@ import { staticHooks } from "../introspect/mod.ts";
 import { rt } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
+import { refuseOwnServers } from "./hybrid.ts";
 
 export interface Context {
   config: Config;
@@ -37,6 +38,7 @@ export function openConfig(explicit: string | undefined): Config {
 /** Loads the config and builds the tool source; the caller must `close()` the source. */
 export function openContext(explicit: string | undefined): Context {
   const config = openConfig(explicit);
+  refuseOwnServers(config, "this command");
   const cacheDir = cacheDirFor(config);
   const source = new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
   return { config, cacheDir, source, cache: new CatalogCache(join(cacheDir, "catalog")) };
