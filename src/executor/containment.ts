@@ -10,6 +10,7 @@ import type { Orchestrator } from "../config/schema.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { PidsCgroup, probePidsCgroup } from "./cgroup.ts";
+import { makeStaging, type Staging } from "./output_handover.ts";
 import { type Limits, rlimitSpec } from "./limits.ts";
 import { policyEnv } from "./policy_env.ts";
 import { currentUid, tasksOfUid } from "./proc.ts";
@@ -58,6 +59,8 @@ export interface Contained {
   user?: string;
   processLimit: ProcessLimit;
   cgroup?: PidsCgroup;
+  /** The policy writes the client's output folder through this private copy; hand it over after the run. */
+  staging?: Staging;
 }
 
 /**
@@ -83,6 +86,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   let argv = [input.python, "-u", input.bootstrap, input.policyPath, ...input.args];
   let cwd = input.cwd;
   let user: string | undefined;
+  let staging: Staging | undefined;
   const env = { ...input.env };
   let nprocBase: number | undefined = uid === undefined || uid === 0 ? undefined : tasksOfUid(uid);
 
@@ -108,6 +112,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
       const built = sandboxedCommand(input, support, python.executable, [...python.prefixes, ...python.path]);
       argv = built.argv;
       user = built.user;
+      staging = built.staging;
       nprocBase = built.nprocBase;
       env.ORCH_IPC_SOCKET = INSIDE_SOCKET;
       cwd = "/";
@@ -130,7 +135,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   const nproc = nprocBase === undefined ? undefined : nprocBase + input.limits.processes;
   env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
   const processLimit: ProcessLimit = cgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
-  return { argv, env, cwd, sandbox, note, user, processLimit, cgroup };
+  return { argv, env, cwd, sandbox, note, user, processLimit, cgroup, ...(staging ? { staging } : {}) };
 }
 
 /** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */
@@ -139,8 +144,9 @@ function sandboxedCommand(
   support: SandboxSupport,
   python: string,
   pythonPaths: string[],
-): { argv: string[]; user?: string; nprocBase?: number } {
+): { argv: string[]; user?: string; nprocBase?: number; staging?: Staging } {
   const dropTo = support.dropTo;
+  let staging: Staging | undefined;
   let source: string | undefined;
   let user: string | undefined;
   let nprocBase: number | undefined;
@@ -148,6 +154,8 @@ function sandboxedCommand(
     // The policy runs as a real non-root uid: its run and output folders must be its own.
     chownSync(input.runDir, dropTo.uid, dropTo.gid);
     if (input.ownOutputDir) chownSync(input.outputDir, dropTo.uid, dropTo.gid);
+    // The MCP client's folder is not the policy's to write: it writes a private one mounted there.
+    else staging = makeStaging(input.outputDir, dropTo);
     // connect() needs write permission on the socket; outside, its 0700 folder still keeps others
     // out, and inside only this orch's sandboxes see it. The run token is what authorizes a call.
     chmodSync(input.socketPath!, 0o666);
@@ -180,11 +188,15 @@ function sandboxedCommand(
       ...input.args,
     ],
     cwd,
-    writable: [input.runDir, input.outputDir],
+    writable: staging ? [input.runDir] : [input.runDir, input.outputDir],
     readable: [input.policyPath, dirname(resolve(input.policyPath)), ...(visible ? [cwd] : []), ...pythonPaths],
-    mounts: [{ from: input.apiDir, to: INSIDE_API }, { from: input.socketPath!, to: INSIDE_SOCKET }],
+    mounts: [
+      { from: input.apiDir, to: INSIDE_API },
+      { from: input.socketPath!, to: INSIDE_SOCKET },
+      ...(staging ? [{ from: staging.dir, to: resolve(input.outputDir), writable: true }] : []),
+    ],
     hide,
     dropTo,
   });
-  return { argv, user, nprocBase };
+  return { argv, user, nprocBase, staging };
 }

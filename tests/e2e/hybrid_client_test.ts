@@ -1,0 +1,230 @@
+/**
+ * Hybrid mode against a double of the seed's MCP client that starts orch the way the real one does:
+ * it reads its mcp_config.json, starts its IPC, connects the robot servers and orch one after another
+ * (orch under the name "mcp-tools-orchestrator", the only one that gets MCP_CLIENT_IPC_URL), and
+ * passes them only its short list of environment variables. Every policy below is the FIRST call
+ * of a fresh client session, so orch's start-up race with the client is part of each test.
+ */
+import assert from "node:assert/strict";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { type McpClientDouble, startMcpClient } from "../fixtures/client_ipc_double.ts";
+import { newTag, orchArgv, processesWithTag, pyServer, PYTHON_SERVERS, ROOT, tempDir } from "./helpers.ts";
+import { eventually, structured } from "./serve_helpers.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const SEED_POLICIES = ["simple_grasp", "error_recovery", "assembly_tracking", "success_rate"];
+
+interface Cell {
+  client: McpClientDouble;
+  tag: string;
+  world: string;
+  exec: (code: string, timeout?: number) => Promise<Record<string, unknown>>;
+  close: () => Promise<void>;
+}
+
+/**
+ * A client folder whose mcp_config.json registers the three robot servers, orch (second, so it
+ * starts while the simulator is still booting) and a server the user disabled; orch reads the same
+ * file as its own config, with a safe stop on abort.
+ */
+async function cell(extra: { mcpTimeout?: number; orchestrator?: Record<string, unknown> } = {}): Promise<Cell> {
+  const clientDir = tempDir("orch-client-");
+  const tag = newTag();
+  const world = join(clientDir, "world");
+  const env = { ROBOT_SIM_DIR: world };
+  const [command, ...pre] = orchArgv();
+  const config = {
+    mcpServers: {
+      "ros-mcp-server": pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag, env),
+      "mcp-tools-orchestrator": {
+        command,
+        args: [...pre, "serve", "--config", join(clientDir, "mcp_config.json")],
+        env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
+      },
+      "isaac-sim": pyServer(join(PYTHON_SERVERS, "isaac_sim.py"), tag, env),
+      "Resources": pyServer(join(PYTHON_SERVERS, "resources.py"), tag, env),
+      "old-arm": { ...pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py")), disabled: true },
+    },
+    orchestrator: {
+      onAbort: [{ server: "ros-mcp-server", tool: "stop", arguments: { reason: "orch abort" } }],
+      ...extra.orchestrator,
+    },
+  };
+  writeFileSync(join(clientDir, "mcp_config.json"), JSON.stringify(config, null, 2));
+  const client = await startMcpClient({
+    clientDir,
+    connectDelayMs: { "isaac-sim": 700, "Resources": 700 },
+    mcpTimeout: extra.mcpTimeout ?? 120,
+  });
+  const exec = async (code: string, timeout?: number) =>
+    structured(await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code, timeout }));
+  return { client, tag, world, exec, close: () => client.stop() };
+}
+
+/** The robot's stop count, asked of the ros server directly (as the client itself can). */
+async function stopCount(c: Cell): Promise<number> {
+  const res = await c.client.callAgentTool("ros-mcp-server", "get_robot_state");
+  return (res.structuredContent as { stop_count: number }).stop_count;
+}
+
+for (const name of SEED_POLICIES) {
+  Deno.test(`hybrid: the seed policy ${name}.py works as the first call of a fresh session`, opts, async () => {
+    const c = await cell();
+    try {
+      const code = readFileSync(join(ROOT, "examples", "policies", `${name}.py`), "utf8");
+      const res = await c.exec(code);
+      assert.doesNotMatch(String(res.error), /NameError/);
+      assert.equal(res.status, "success", JSON.stringify(res));
+      const expected: Record<string, RegExp> = {
+        simple_grasp: /✓ Grasp successful!/,
+        error_recovery: /Saved scene state: scene_\d+[\s\S]*✓ Grasp \d succeeded!/,
+        assembly_tracking: /Found \d+ successful grasp configs/,
+        success_rate: /Success rate: 1\/5 \(20\.0%\)/,
+      };
+      assert.match(String(res.output), expected[name]!);
+      // One process per robot server, all the client's: orch started none.
+      assert.equal(processesWithTag(c.tag).length, 3);
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+Deno.test(
+  "hybrid: a failing tool raises ToolError, a str is a str, and only orch's servers are offered",
+  opts,
+  async () => {
+    const c = await cell();
+    try {
+      const res = await c.exec([
+        "x = isaac_sim__save_scene_state()",
+        "print(type(x).__name__, x)",
+        "try:",
+        "    ros_mcp_server__move_to_grasp(object_name='gear', grasp_id=0, mode='real')",
+        "    print('no error')",
+        "except ToolError as e:",
+        "    print('ToolError:', e)",
+        "print(sorted(list_tools()))",
+      ].join("\n"));
+      assert.equal(res.status, "success", JSON.stringify(res));
+      const lines = String(res.output).trim().split("\n");
+      assert.match(lines[0]!, /^str scene_\d+$/);
+      assert.match(
+        lines[1]!,
+        /^ToolError: ros-mcp-server\.move_to_grasp failed: Error executing tool move_to_grasp: mode='real' refused/,
+      );
+      // Never orch itself (no recursion), never the server the client's config disables.
+      assert.equal(lines[2], "['Resources', 'isaac-sim', 'ros-mcp-server']");
+      const listed = structured(await c.client.callAgentTool("mcp-tools-orchestrator", "list_available_tools", {}));
+      assert.deepEqual(Object.keys(listed.servers as object).sort(), ["Resources", "isaac-sim", "ros-mcp-server"]);
+    } finally {
+      await c.close();
+    }
+  },
+);
+
+Deno.test(
+  "hybrid: when the client refuses calls after its abort, the result says the stop was not delivered",
+  opts,
+  async () => {
+    const c = await cell();
+    try {
+      const before = await stopCount(c);
+      c.client.setAborted(true);
+      const res = await c.exec("ros_mcp_server__move_home()\nprint('after')");
+      assert.equal(res.status, "aborted", JSON.stringify(res));
+      assert.match(
+        String(res.reason),
+        /onAbort NOT delivered: ros-mcp-server\.stop \(the MCP client refuses every call/,
+      );
+      assert.match(String(res.error), /onAbort ros-mcp-server\.stop NOT delivered/);
+      assert.equal(await stopCount(c), before);
+      // The soft abort (Ctrl+A) answers every call with a text instead: the same outcome.
+      c.client.setAborted(false);
+      c.client.setAbortRequested(true);
+      const soft = await c.exec("ros_mcp_server__move_home()\nprint('after')");
+      assert.equal(soft.status, "aborted", JSON.stringify(soft));
+      assert.doesNotMatch(String(soft.output), /after/);
+      assert.match(String(soft.reason), /asked to abort[\s\S]*onAbort NOT delivered: ros-mcp-server\.stop/);
+    } finally {
+      await c.close();
+    }
+  },
+);
+
+Deno.test(
+  "hybrid: the client's killAndRestartServer (SIGTERM, 500 ms, SIGKILL) still gets the stop delivered",
+  opts,
+  async () => {
+    const c = await cell();
+    try {
+      const before = await stopCount(c);
+      const orchPid = c.client.pid("mcp-tools-orchestrator")!;
+      const running = c.exec("ros_mcp_server__move_home()\nprint('moving', flush=True)\nimport time\ntime.sleep(120)")
+        .catch((err) => err);
+      assert.ok(await eventually(() => c.client.ipcCalls.some((x) => x.tool === "move_home"), 60_000));
+      await new Promise((r) => setTimeout(r, 500));
+      await c.client.killAndRestartServer("mcp-tools-orchestrator");
+      await running;
+      assert.equal(await stopCount(c), before + 1);
+      assert.ok(c.client.ipcCalls.some((x) => x.tool === "stop" && x.status === 200));
+      // The old orch is gone and a new one answers.
+      assert.throws(() => process.kill(orchPid, 0));
+      const res = await c.exec("print(ros_mcp_server__get_robot_state()['motion_state'])");
+      assert.equal(res.status, "success", JSON.stringify(res));
+    } finally {
+      await c.close();
+    }
+  },
+);
+
+Deno.test(
+  "hybrid: a policy's files in MCP_CLIENT_OUTPUT_DIR reach the client, owned by the folder's owner",
+  opts,
+  async () => {
+    const c = await cell();
+    try {
+      const res = await c.exec([
+        "import os",
+        "out = os.environ['MCP_CLIENT_OUTPUT_DIR']",
+        "open(os.path.join(out, 'report.txt'), 'w').write('grasp ok')",
+        "os.makedirs(os.path.join(out, 'frames'), exist_ok=True)",
+        "open(os.path.join(out, 'frames', 'f1.json'), 'w').write('{}')",
+        "print(os.getuid())",
+      ].join("\n"));
+      assert.equal(res.status, "success", JSON.stringify(res));
+      const out = c.client.outputsDir;
+      assert.equal(readFileSync(join(out, "report.txt"), "utf8"), "grasp ok");
+      assert.equal(readFileSync(join(out, "frames", "f1.json"), "utf8"), "{}");
+      const owner = statSync(out);
+      for (const f of ["report.txt", "frames", "frames/f1.json"]) {
+        const st = statSync(join(out, f));
+        assert.equal(st.uid, owner.uid, f);
+        assert.equal(st.gid, owner.gid, f);
+      }
+      if (process.getuid?.() === 0 && res.sandbox === "bwrap") assert.equal(String(res.output).trim(), "65534");
+    } finally {
+      await c.close();
+    }
+  },
+);
+
+Deno.test(
+  "hybrid: orchestrator.mode hybrid refuses to start its own servers without the client's IPC",
+  opts,
+  async () => {
+    const dir = tempDir();
+    const path = join(dir, "mcp_config.json");
+    writeFileSync(path, JSON.stringify({ mcpServers: { a: { command: "true" } }, orchestrator: { mode: "hybrid" } }));
+    const { runOrch } = await import("./helpers.ts");
+    const res = await runOrch(["serve", "--config", path], { env: { MCP_CLIENT_IPC_URL: undefined } });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /orchestrator\.mode is "hybrid" but MCP_CLIENT_IPC_URL is not set/);
+    assert.match(res.stderr, /named exactly "mcp-tools-orchestrator"/);
+    const run = await runOrch(["list", "--config", path], { env: { MCP_CLIENT_IPC_URL: undefined } });
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /orchestrator\.mode is "hybrid"/);
+  },
+);
