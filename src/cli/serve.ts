@@ -11,7 +11,6 @@ import { type Expose, OrchService } from "../mcp_server/service.ts";
 import { StdioServerTransport } from "../mcp_server/stdio.ts";
 import { rt } from "../runtime/mod.ts";
 import { Session } from "../session.ts";
-import { ClientIpc } from "../sources/client_ipc.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { cacheDirFor, openConfig } from "./context.ts";
