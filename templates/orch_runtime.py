@@ -227,6 +227,7 @@ class DroppedImage(Image):
     """
 
     __slots__ = ("reason",)
+    dropped = True
 
     def __init__(self, mime_type, reason):
         super().__init__(b"", mime_type)

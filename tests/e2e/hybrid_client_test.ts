@@ -228,3 +228,65 @@ Deno.test(
     assert.match(run.stderr, /orchestrator\.mode is "hybrid"/);
   },
 );
+
+Deno.test("hybrid: a policy sees the same values as standalone wherever the client's answer allows", opts, async () => {
+  const clientDir = tempDir("orch-client-");
+  const [command, ...pre] = orchArgv();
+  const servers = {
+    fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py")),
+    sdk: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py"), undefined, { MCP_LITE_SDK_COMPAT: "1" }),
+  };
+  const configPath = join(clientDir, "mcp_config.json");
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      mcpServers: {
+        ...servers,
+        "mcp-tools-orchestrator": {
+          command,
+          args: [...pre, "serve", "--config", configPath],
+          env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
+        },
+      },
+    }),
+  );
+  const policy = [
+    "for f in (fid__greet, fid__pose, fid__number, fid__items, fid__json_text, fid__lines, fid__coloured, sdk__greet,",
+    "          sdk__items, sdk__pose):",
+    "    v = f('x') if f in (fid__greet, sdk__greet) else f()",
+    "    print(f.__name__, type(v).__name__, repr(v))",
+    "for f in (fid__fail, sdk__fail):",
+    "    try:",
+    "        f()",
+    "    except ToolError as e:",
+    "        print('ToolError', e)",
+    "img = fid__snapshot()",
+    "print('image', img.mime_type, img.dropped)",
+    "cap = fid__captioned()",
+    "print('captioned', cap[0], type(cap[1]).__name__.replace('DroppedImage', 'Image'))",
+  ].join("\n");
+  const client = await startMcpClient({ clientDir });
+  try {
+    const hybrid = structured(
+      await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code: policy }),
+    );
+    assert.equal(hybrid.status, "success", JSON.stringify(hybrid));
+    const policyPath = join(clientDir, "policy.py");
+    writeFileSync(policyPath, policy);
+    const { runOrch } = await import("./helpers.ts");
+    const standalone = await runOrch(["run", "--config", configPath, policyPath], {
+      env: { MCP_CLIENT_IPC_URL: undefined },
+    });
+    assert.equal(standalone.code, 0, standalone.stderr);
+    const h = String(hybrid.output).split("\n");
+    const s = standalone.stdout.split("\n");
+    // Identical, except that the client drops the image data (and says so).
+    assert.deepEqual(h.filter((l) => !l.startsWith("image ")), s.filter((l) => !l.startsWith("image ")));
+    assert.ok(h.includes("image image/png True"), String(hybrid.output));
+    assert.ok(s.includes("image image/png False"), standalone.stdout);
+    assert.match(String(hybrid.output), /^fid__greet str 'hello x'$/m);
+    assert.match(String(hybrid.output), /^ToolError fid\.fail failed: Error executing tool fail: motor fault E42$/m);
+  } finally {
+    await client.stop();
+  }
+});
