@@ -290,3 +290,50 @@ Deno.test("hybrid: a policy sees the same values as standalone wherever the clie
     await client.stop();
   }
 });
+
+Deno.test(
+  "hybrid: a configured server the client never lists is named, and a policy calling it is refused",
+  opts,
+  async () => {
+    const clientDir = tempDir("orch-client-");
+    const [command, ...pre] = orchArgv();
+    const configPath = join(clientDir, "mcp_config.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        mcpServers: {
+          fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py")),
+          "ros-bridge": pyServer(join(ROOT, "tests", "fixtures", "servers", "exit_at_once.py")),
+          "mcp-tools-orchestrator": {
+            command,
+            args: [...pre, "serve", "--config", configPath],
+            env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
+          },
+        },
+        orchestrator: { clientWait: 2 },
+      }),
+    );
+    const client = await startMcpClient({ clientDir });
+    try {
+      const listed = structured(await client.callAgentTool("mcp-tools-orchestrator", "list_available_tools", {}));
+      assert.deepEqual(Object.keys(listed.servers as object), ["fid", "ros-bridge"]);
+      assert.match(
+        String((listed.errors as Record<string, string>)["ros-bridge"]),
+        /the MCP client does not list this server/,
+      );
+      const found = await client.callAgentTool("mcp-tools-orchestrator", "search_tools", { query: "greet" });
+      assert.match(JSON.stringify(found.content), /not searched, no tools from: ros-bridge/);
+      const refused = structured(
+        await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code: "ros_bridge__go()" }),
+      );
+      assert.equal(refused.status, "error");
+      assert.match(String(refused.error), /the MCP client does not list "ros-bridge", which this policy calls/);
+      const fine = structured(
+        await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code: "print(fid__number())" }),
+      );
+      assert.equal(fine.output, "42\n", JSON.stringify(fine));
+    } finally {
+      await client.stop();
+    }
+  },
+);
