@@ -55,7 +55,6 @@ __all__ = [
     "parallel",
     "gather",
     "Image",
-    "DroppedImage",
     "Audio",
     "OrchError",
     "ToolError",
