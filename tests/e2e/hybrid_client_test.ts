@@ -6,7 +6,7 @@
  * of a fresh client session, so orch's start-up race with the client is part of each test.
  */
 import assert from "node:assert/strict";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { type McpClientDouble, startMcpClient } from "../fixtures/client_ipc_double.ts";
@@ -186,6 +186,8 @@ Deno.test(
   async () => {
     const c = await cell();
     try {
+      // The client's own user (not orch's, when orch runs under sudo) owns its 0755 folder.
+      if (process.getuid?.() === 0) chownSync(c.client.outputsDir, 1234, 1234);
       const res = await c.exec([
         "import os",
         "out = os.environ['MCP_CLIENT_OUTPUT_DIR']",
@@ -199,6 +201,7 @@ Deno.test(
       assert.equal(readFileSync(join(out, "report.txt"), "utf8"), "grasp ok");
       assert.equal(readFileSync(join(out, "frames", "f1.json"), "utf8"), "{}");
       const owner = statSync(out);
+      if (process.getuid?.() === 0) assert.equal(owner.uid, 1234);
       for (const f of ["report.txt", "frames", "frames/f1.json"]) {
         const st = statSync(join(out, f));
         assert.equal(st.uid, owner.uid, f);
@@ -332,6 +335,43 @@ Deno.test(
         await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code: "print(fid__number())" }),
       );
       assert.equal(fine.output, "42\n", JSON.stringify(fine));
+    } finally {
+      await client.stop();
+    }
+  },
+);
+
+Deno.test(
+  "hybrid: under another entry name the client gives no IPC URL, and orch says why it runs standalone",
+  opts,
+  async () => {
+    const clientDir = tempDir("orch-client-");
+    const tag = newTag();
+    const [command, ...pre] = orchArgv();
+    const configPath = join(clientDir, "mcp_config.json");
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        mcpServers: {
+          fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py"), tag),
+          orch: {
+            command,
+            args: [...pre, "serve", "--config", configPath],
+            env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
+          },
+        },
+      }),
+    );
+    const client = await startMcpClient({ clientDir });
+    try {
+      assert.equal(client.ipcUrl, undefined);
+      const res = structured(
+        await client.callAgentTool("orch", "execute_composed_code", { code: "print(fid__number())" }),
+      );
+      assert.equal(res.output, "42\n", JSON.stringify(res));
+      // orch started its own copy of the server: two processes where hybrid mode has one.
+      assert.equal(processesWithTag(tag).length, 2);
+      assert.match(client.servers.get("orch")!.stderr, /MCP_CLIENT_OUTPUT_DIR is set but MCP_CLIENT_IPC_URL is not/);
     } finally {
       await client.stop();
     }
