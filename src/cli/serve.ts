@@ -219,9 +219,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (ipc) say(`hybrid mode: tools come from the MCP client at ${ipcUrl}`);
 
-  // Warm up: discovery (or the client's list) is ready by the time the agent asks.
-  const warm = values.refresh ? service.refresh() : service.catalog();
-  warm.catch((err) => say(`tool discovery failed: ${errorText(err)}`));
+  // Warm up: discovery is ready by the time the agent asks. Not in hybrid mode: the client is still
+  // connecting its servers now, and lets its agent call orch only once they are all up.
+  if (!ipc) {
+    const warm = values.refresh ? service.refresh() : service.catalog();
+    warm.catch((err) => say(`tool discovery failed: ${errorText(err)}`));
+  }
 
   const why = await stop;
   signals.off();
