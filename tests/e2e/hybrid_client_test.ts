@@ -19,10 +19,40 @@ const SEED_POLICIES = ["simple_grasp", "error_recovery", "assembly_tracking", "s
 interface Cell {
   client: McpClientDouble;
   tag: string;
-  world: string;
   exec: (code: string, timeout?: number) => Promise<Record<string, unknown>>;
   close: () => Promise<void>;
 }
+
+/**
+ * Writes the client's mcp_config.json into a fresh folder: `build` gets orch's entry (orch reads the
+ * same file as its own config) and places it among the servers. Returns the folder.
+ */
+function clientFolder(build: (orch: Record<string, unknown>) => Record<string, unknown>): string {
+  const clientDir = tempDir("orch-client-");
+  const [command, ...pre] = orchArgv();
+  const configPath = join(clientDir, "mcp_config.json");
+  const orch = {
+    command,
+    args: [...pre, "serve", "--config", configPath],
+    env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
+  };
+  writeFileSync(configPath, JSON.stringify(build(orch), null, 2));
+  return clientDir;
+}
+
+/** A test body run against a fresh robot cell, stopped afterwards. */
+function withCell(fn: (c: Cell) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const c = await cell();
+    try {
+      await fn(c);
+    } finally {
+      await c.close();
+    }
+  };
+}
+
+const FIDELITY = join(ROOT, "tests", "fixtures", "servers", "fidelity.py");
 
 /**
  * A client folder whose mcp_config.json registers the three robot servers, orch (second, so it
@@ -30,19 +60,12 @@ interface Cell {
  * file as its own config, with a safe stop on abort.
  */
 async function cell(extra: { mcpTimeout?: number; orchestrator?: Record<string, unknown> } = {}): Promise<Cell> {
-  const clientDir = tempDir("orch-client-");
   const tag = newTag();
-  const world = join(clientDir, "world");
-  const env = { ROBOT_SIM_DIR: world };
-  const [command, ...pre] = orchArgv();
-  const config = {
+  const env = { ROBOT_SIM_DIR: tempDir("orch-world-") };
+  const clientDir = clientFolder((orch) => ({
     mcpServers: {
       "ros-mcp-server": pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py"), tag, env),
-      "mcp-tools-orchestrator": {
-        command,
-        args: [...pre, "serve", "--config", join(clientDir, "mcp_config.json")],
-        env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
-      },
+      "mcp-tools-orchestrator": orch,
       "isaac-sim": pyServer(join(PYTHON_SERVERS, "isaac_sim.py"), tag, env),
       "Resources": pyServer(join(PYTHON_SERVERS, "resources.py"), tag, env),
       "old-arm": { ...pyServer(join(PYTHON_SERVERS, "ros_mcp_server.py")), disabled: true },
@@ -51,8 +74,7 @@ async function cell(extra: { mcpTimeout?: number; orchestrator?: Record<string, 
       onAbort: [{ server: "ros-mcp-server", tool: "stop", arguments: { reason: "orch abort" } }],
       ...extra.orchestrator,
     },
-  };
-  writeFileSync(join(clientDir, "mcp_config.json"), JSON.stringify(config, null, 2));
+  }));
   const client = await startMcpClient({
     clientDir,
     connectDelayMs: { "isaac-sim": 700, "Resources": 700 },
@@ -60,7 +82,7 @@ async function cell(extra: { mcpTimeout?: number; orchestrator?: Record<string, 
   });
   const exec = async (code: string, timeout?: number) =>
     structured(await client.callAgentTool("mcp-tools-orchestrator", "execute_composed_code", { code, timeout }));
-  return { client, tag, world, exec, close: () => client.stop() };
+  return { client, tag, exec, close: () => client.stop() };
 }
 
 /** The robot's stop count, asked of the ros server directly (as the client itself can). */
@@ -95,123 +117,103 @@ for (const name of SEED_POLICIES) {
 Deno.test(
   "hybrid: a failing tool raises ToolError, a str is a str, and only orch's servers are offered",
   opts,
-  async () => {
-    const c = await cell();
-    try {
-      const res = await c.exec([
-        "x = isaac_sim__save_scene_state()",
-        "print(type(x).__name__, x)",
-        "try:",
-        "    ros_mcp_server__move_to_grasp(object_name='gear', grasp_id=0, mode='real')",
-        "    print('no error')",
-        "except ToolError as e:",
-        "    print('ToolError:', e)",
-        "print(sorted(list_tools()))",
-      ].join("\n"));
-      assert.equal(res.status, "success", JSON.stringify(res));
-      const lines = String(res.output).trim().split("\n");
-      assert.match(lines[0]!, /^str scene_\d+$/);
-      assert.match(
-        lines[1]!,
-        /^ToolError: ros-mcp-server\.move_to_grasp failed: Error executing tool move_to_grasp: mode='real' refused/,
-      );
-      // Never orch itself (no recursion), never the server the client's config disables.
-      assert.equal(lines[2], "['Resources', 'isaac-sim', 'ros-mcp-server']");
-      const listed = structured(await c.client.callAgentTool("mcp-tools-orchestrator", "list_available_tools", {}));
-      assert.deepEqual(Object.keys(listed.servers as object).sort(), ["Resources", "isaac-sim", "ros-mcp-server"]);
-    } finally {
-      await c.close();
-    }
-  },
+  withCell(async (c) => {
+    const res = await c.exec([
+      "x = isaac_sim__save_scene_state()",
+      "print(type(x).__name__, x)",
+      "try:",
+      "    ros_mcp_server__move_to_grasp(object_name='gear', grasp_id=0, mode='real')",
+      "    print('no error')",
+      "except ToolError as e:",
+      "    print('ToolError:', e)",
+      "print(sorted(list_tools()))",
+    ].join("\n"));
+    assert.equal(res.status, "success", JSON.stringify(res));
+    const lines = String(res.output).trim().split("\n");
+    assert.match(lines[0]!, /^str scene_\d+$/);
+    assert.match(
+      lines[1]!,
+      /^ToolError: ros-mcp-server\.move_to_grasp failed: Error executing tool move_to_grasp: mode='real' refused/,
+    );
+    // Never orch itself (no recursion), never the server the client's config disables.
+    assert.equal(lines[2], "['Resources', 'isaac-sim', 'ros-mcp-server']");
+    const listed = structured(await c.client.callAgentTool("mcp-tools-orchestrator", "list_available_tools", {}));
+    assert.deepEqual(Object.keys(listed.servers as object).sort(), ["Resources", "isaac-sim", "ros-mcp-server"]);
+  }),
 );
 
 Deno.test(
   "hybrid: when the client refuses calls after its abort, the result says the stop was not delivered",
   opts,
-  async () => {
-    const c = await cell();
-    try {
-      const before = await stopCount(c);
-      c.client.setAborted(true);
-      const res = await c.exec("ros_mcp_server__move_home()\nprint('after')");
-      assert.equal(res.status, "aborted", JSON.stringify(res));
-      assert.match(
-        String(res.reason),
-        /onAbort NOT delivered: ros-mcp-server\.stop \(the MCP client refuses every call/,
-      );
-      assert.match(String(res.error), /onAbort ros-mcp-server\.stop NOT delivered/);
-      assert.equal(await stopCount(c), before);
-      // The soft abort (Ctrl+A) answers every call with a text instead: the same outcome.
-      c.client.setAborted(false);
-      c.client.setAbortRequested(true);
-      const soft = await c.exec("ros_mcp_server__move_home()\nprint('after')");
-      assert.equal(soft.status, "aborted", JSON.stringify(soft));
-      assert.doesNotMatch(String(soft.output), /after/);
-      assert.match(String(soft.reason), /asked to abort[\s\S]*onAbort NOT delivered: ros-mcp-server\.stop/);
-    } finally {
-      await c.close();
-    }
-  },
+  withCell(async (c) => {
+    const before = await stopCount(c);
+    c.client.setAborted(true);
+    const res = await c.exec("ros_mcp_server__move_home()\nprint('after')");
+    assert.equal(res.status, "aborted", JSON.stringify(res));
+    assert.match(
+      String(res.reason),
+      /onAbort NOT delivered: ros-mcp-server\.stop \(the MCP client refuses every call/,
+    );
+    assert.match(String(res.error), /onAbort ros-mcp-server\.stop NOT delivered/);
+    assert.equal(await stopCount(c), before);
+    // The soft abort (Ctrl+A) answers every call with a text instead: the same outcome.
+    c.client.setAborted(false);
+    c.client.setAbortRequested(true);
+    const soft = await c.exec("ros_mcp_server__move_home()\nprint('after')");
+    assert.equal(soft.status, "aborted", JSON.stringify(soft));
+    assert.doesNotMatch(String(soft.output), /after/);
+    assert.match(String(soft.reason), /asked to abort[\s\S]*onAbort NOT delivered: ros-mcp-server\.stop/);
+  }),
 );
 
 Deno.test(
   "hybrid: the client's killAndRestartServer (SIGTERM, 500 ms, SIGKILL) still gets the stop delivered",
   opts,
-  async () => {
-    const c = await cell();
-    try {
-      const before = await stopCount(c);
-      const orchPid = c.client.pid("mcp-tools-orchestrator")!;
-      const running = c.exec("ros_mcp_server__move_home()\nprint('moving', flush=True)\nimport time\ntime.sleep(120)")
-        .catch((err) => err);
-      assert.ok(await eventually(() => c.client.ipcCalls.some((x) => x.tool === "move_home"), 60_000));
-      await new Promise((r) => setTimeout(r, 500));
-      await c.client.killAndRestartServer("mcp-tools-orchestrator");
-      await running;
-      assert.equal(await stopCount(c), before + 1);
-      assert.ok(c.client.ipcCalls.some((x) => x.tool === "stop" && x.status === 200));
-      // The old orch is gone and a new one answers.
-      assert.throws(() => process.kill(orchPid, 0));
-      const res = await c.exec("print(ros_mcp_server__get_robot_state()['motion_state'])");
-      assert.equal(res.status, "success", JSON.stringify(res));
-    } finally {
-      await c.close();
-    }
-  },
+  withCell(async (c) => {
+    const before = await stopCount(c);
+    const orchPid = c.client.pid("mcp-tools-orchestrator")!;
+    const running = c.exec("ros_mcp_server__move_home()\nprint('moving', flush=True)\nimport time\ntime.sleep(120)")
+      .catch((err) => err);
+    assert.ok(await eventually(() => c.client.ipcCalls.some((x) => x.tool === "move_home"), 60_000));
+    await new Promise((r) => setTimeout(r, 500));
+    await c.client.killAndRestartServer("mcp-tools-orchestrator");
+    await running;
+    assert.equal(await stopCount(c), before + 1);
+    assert.ok(c.client.ipcCalls.some((x) => x.tool === "stop" && x.status === 200));
+    // The old orch is gone and a new one answers.
+    assert.throws(() => process.kill(orchPid, 0));
+    const res = await c.exec("print(ros_mcp_server__get_robot_state()['motion_state'])");
+    assert.equal(res.status, "success", JSON.stringify(res));
+  }),
 );
 
 Deno.test(
   "hybrid: a policy's files in MCP_CLIENT_OUTPUT_DIR reach the client, owned by the folder's owner",
   opts,
-  async () => {
-    const c = await cell();
-    try {
-      // The client's own user (not orch's, when orch runs under sudo) owns its 0755 folder.
-      if (process.getuid?.() === 0) chownSync(c.client.outputsDir, 1234, 1234);
-      const res = await c.exec([
-        "import os",
-        "out = os.environ['MCP_CLIENT_OUTPUT_DIR']",
-        "open(os.path.join(out, 'report.txt'), 'w').write('grasp ok')",
-        "os.makedirs(os.path.join(out, 'frames'), exist_ok=True)",
-        "open(os.path.join(out, 'frames', 'f1.json'), 'w').write('{}')",
-        "print(os.getuid())",
-      ].join("\n"));
-      assert.equal(res.status, "success", JSON.stringify(res));
-      const out = c.client.outputsDir;
-      assert.equal(readFileSync(join(out, "report.txt"), "utf8"), "grasp ok");
-      assert.equal(readFileSync(join(out, "frames", "f1.json"), "utf8"), "{}");
-      const owner = statSync(out);
-      if (process.getuid?.() === 0) assert.equal(owner.uid, 1234);
-      for (const f of ["report.txt", "frames", "frames/f1.json"]) {
-        const st = statSync(join(out, f));
-        assert.equal(st.uid, owner.uid, f);
-        assert.equal(st.gid, owner.gid, f);
-      }
-      if (process.getuid?.() === 0 && res.sandbox === "bwrap") assert.equal(String(res.output).trim(), "65534");
-    } finally {
-      await c.close();
+  withCell(async (c) => {
+    // The client's own user (not orch's, when orch runs under sudo) owns its 0755 folder.
+    if (process.getuid?.() === 0) chownSync(c.client.outputsDir, 1234, 1234);
+    const res = await c.exec([
+      "import os",
+      "out = os.environ['MCP_CLIENT_OUTPUT_DIR']",
+      "open(os.path.join(out, 'report.txt'), 'w').write('grasp ok')",
+      "os.makedirs(os.path.join(out, 'frames'), exist_ok=True)",
+      "open(os.path.join(out, 'frames', 'f1.json'), 'w').write('{}')",
+      "print(os.getuid())",
+    ].join("\n"));
+    assert.equal(res.status, "success", JSON.stringify(res));
+    const out = c.client.outputsDir;
+    assert.equal(readFileSync(join(out, "report.txt"), "utf8"), "grasp ok");
+    assert.equal(readFileSync(join(out, "frames", "f1.json"), "utf8"), "{}");
+    const owner = statSync(out);
+    if (process.getuid?.() === 0) assert.equal(owner.uid, 1234);
+    for (const f of ["report.txt", "frames", "frames/f1.json"]) {
+      const st = statSync(join(out, f));
+      assert.equal(st.uid, owner.uid, f);
+      assert.equal(st.gid, owner.gid, f);
     }
-  },
+    if (process.getuid?.() === 0 && res.sandbox === "bwrap") assert.equal(String(res.output).trim(), "65534");
+  }),
 );
 
 Deno.test(
@@ -233,26 +235,14 @@ Deno.test(
 );
 
 Deno.test("hybrid: a policy sees the same values as standalone wherever the client's answer allows", opts, async () => {
-  const clientDir = tempDir("orch-client-");
-  const [command, ...pre] = orchArgv();
-  const servers = {
-    fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py")),
-    sdk: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py"), undefined, { MCP_LITE_SDK_COMPAT: "1" }),
-  };
+  const clientDir = clientFolder((orch) => ({
+    mcpServers: {
+      fid: pyServer(FIDELITY),
+      sdk: pyServer(FIDELITY, undefined, { MCP_LITE_SDK_COMPAT: "1" }),
+      "mcp-tools-orchestrator": orch,
+    },
+  }));
   const configPath = join(clientDir, "mcp_config.json");
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      mcpServers: {
-        ...servers,
-        "mcp-tools-orchestrator": {
-          command,
-          args: [...pre, "serve", "--config", configPath],
-          env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
-        },
-      },
-    }),
-  );
   const policy = [
     "for f in (fid__greet, fid__pose, fid__number, fid__items, fid__json_text, fid__lines, fid__coloured, sdk__greet,",
     "          sdk__items, sdk__pose):",
@@ -298,24 +288,14 @@ Deno.test(
   "hybrid: a configured server the client never lists is named, and a policy calling it is refused",
   opts,
   async () => {
-    const clientDir = tempDir("orch-client-");
-    const [command, ...pre] = orchArgv();
-    const configPath = join(clientDir, "mcp_config.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        mcpServers: {
-          fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py")),
-          "ros-bridge": pyServer(join(ROOT, "tests", "fixtures", "servers", "exit_at_once.py")),
-          "mcp-tools-orchestrator": {
-            command,
-            args: [...pre, "serve", "--config", configPath],
-            env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
-          },
-        },
-        orchestrator: { clientWait: 2 },
-      }),
-    );
+    const clientDir = clientFolder((orch) => ({
+      mcpServers: {
+        fid: pyServer(FIDELITY),
+        "ros-bridge": pyServer(join(ROOT, "tests", "fixtures", "servers", "exit_at_once.py")),
+        "mcp-tools-orchestrator": orch,
+      },
+      orchestrator: { clientWait: 2 },
+    }));
     const client = await startMcpClient({ clientDir });
     try {
       const listed = structured(await client.callAgentTool("mcp-tools-orchestrator", "list_available_tools", {}));
@@ -345,23 +325,8 @@ Deno.test(
   "hybrid: under another entry name the client gives no IPC URL, and orch says why it runs standalone",
   opts,
   async () => {
-    const clientDir = tempDir("orch-client-");
     const tag = newTag();
-    const [command, ...pre] = orchArgv();
-    const configPath = join(clientDir, "mcp_config.json");
-    writeFileSync(
-      configPath,
-      JSON.stringify({
-        mcpServers: {
-          fid: pyServer(join(ROOT, "tests", "fixtures", "servers", "fidelity.py"), tag),
-          orch: {
-            command,
-            args: [...pre, "serve", "--config", configPath],
-            env: { ORCH_CACHE_DIR: join(clientDir, "orch-cache") },
-          },
-        },
-      }),
-    );
+    const clientDir = clientFolder((orch) => ({ mcpServers: { fid: pyServer(FIDELITY, tag), orch } }));
     const client = await startMcpClient({ clientDir });
     try {
       assert.equal(client.ipcUrl, undefined);
