@@ -334,8 +334,8 @@ Deno.test(
         await client.callAgentTool("orch", "execute_composed_code", { code: "print(fid__number())" }),
       );
       assert.equal(res.output, "42\n", JSON.stringify(res));
-      // orch started its own copy of the server: two processes where hybrid mode has one.
-      assert.equal(processesWithTag(tag).length, 2);
+      // orch started its own copy of the server: more than the one process hybrid mode has.
+      assert.ok(processesWithTag(tag).length >= 2);
       assert.match(client.servers.get("orch")!.stderr, /MCP_CLIENT_OUTPUT_DIR is set but MCP_CLIENT_IPC_URL is not/);
     } finally {
       await client.stop();
