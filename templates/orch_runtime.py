@@ -122,6 +122,8 @@ class PolicyAborted(BaseException):
 class _Media(object):
     __slots__ = ("mime_type", "_b64", "_data")
     _kind = "media"
+    #: True for an image the MCP client dropped on the way (``DroppedImage``).
+    dropped = False
     _default_ext = ".bin"
 
     def __init__(self, data=None, mime_type="application/octet-stream", b64=None):
@@ -214,6 +216,42 @@ class Image(_Media):
     __slots__ = ()
     _kind = "image"
     _default_ext = ".img"
+
+
+class DroppedImage(Image):
+    """An image the MCP client did not pass on (hybrid mode: it sends text only).
+
+    ``.mime_type`` is known and ``.dropped`` is True; ``.data``, ``.base64``,
+    ``.size`` and ``.save()`` raise ``OrchError`` saying why.
+    """
+
+    __slots__ = ("reason",)
+    dropped = True
+
+    def __init__(self, mime_type, reason):
+        super().__init__(b"", mime_type)
+        self.reason = reason
+
+    def _refuse(self):
+        raise OrchError("%s image: %s" % (self.mime_type, self.reason))
+
+    data = property(lambda self: self._refuse())
+    base64 = property(lambda self: self._refuse())
+    size = property(lambda self: self._refuse())
+
+    def save(self, path=None):
+        self._refuse()
+
+    def to_dict(self):
+        return {"type": "image", "data": "", "mimeType": self.mime_type, "_meta": {"orch/dropped": self.reason}}
+
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return "<DroppedImage %s: %s>" % (self.mime_type, self.reason)
 
 
 class Audio(_Media):
@@ -710,6 +748,9 @@ def _convert_item(item):
     if kind == "text":
         return _decode_text(item.get("text"))
     if kind == "image":
+        dropped = (item.get("_meta") or {}).get("orch/dropped")
+        if dropped:
+            return DroppedImage(item.get("mimeType") or "image/png", dropped)
         return Image.from_base64(item.get("data"), item.get("mimeType") or "image/png")
     if kind == "audio":
         return Audio.from_base64(item.get("data"), item.get("mimeType") or "audio/wav")

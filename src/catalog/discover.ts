@@ -6,6 +6,14 @@ import type { ToolSource } from "../sources/types.ts";
 import { cacheKey, type CatalogCache } from "./cache.ts";
 import type { Catalog, ServerTools, ToolInfo } from "./types.ts";
 
+/** How a server reached through the MCP client's IPC is discovered: only live, never from source. */
+const CLIENT_IPC_ENTRY: ServerConfig = {
+  type: "http",
+  url: "http://client-ipc.invalid/",
+  headers: {},
+  introspect: "mcp",
+};
+
 /** What static introspection gives back for one server. */
 export interface StaticResult {
   tools: ToolInfo[];
@@ -129,7 +137,8 @@ function escapeRe(s: string): string {
 export async function discover(config: Config, source: ToolSource, opts: DiscoverOptions = {}): Promise<Catalog> {
   const names = opts.servers ?? source.serverNames();
   const found = await Promise.all(names.map(async (server): Promise<ServerTools | undefined> => {
-    const entry = config.servers.get(server);
+    // Hybrid mode: the client holds the connection, whatever orch's config says about starting it.
+    const entry = source.origin === "client-ipc" ? CLIENT_IPC_ENTRY : config.servers.get(server);
     if (!entry) {
       return { server, status: "failed", origin: "mcp", tools: [], error: "not in the config", durationMs: 0 };
     }

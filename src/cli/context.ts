@@ -12,6 +12,7 @@ import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { setServerLogCap } from "../sources/server_log.ts";
 import { DEFAULT_SERVER_LOG_MB } from "../executor/limits.ts";
+import { refuseOwnServers } from "./hybrid.ts";
 
 export interface Context {
   config: Config;
@@ -41,6 +42,7 @@ export function openConfig(explicit: string | undefined): Config {
 /** Loads the config and builds the tool source; the caller must `close()` the source. */
 export function openContext(explicit: string | undefined): Context {
   const config = openConfig(explicit);
+  refuseOwnServers(config, "this command");
   const cacheDir = cacheDirFor(config);
   const source = new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
   return { config, cacheDir, source, cache: new CatalogCache(join(cacheDir, "catalog")) };

@@ -30,7 +30,13 @@ Global options:
   -V, --version  print the version
 
 Config lookup: --config FILE, $ORCH_CONFIG, ./mcp_servers_config.json,
-./mcp_config.json, then ~/.config/orch/config.json.`;
+./mcp_config.json, then ~/.config/orch/config.json.
+
+With the seed's MCP client (mcp-client-example), register orch in its
+mcp_config.json under the name "mcp-tools-orchestrator", not "disabled": only
+that entry gets MCP_CLIENT_IPC_URL, so orch uses the client's connections
+(hybrid mode) instead of starting a second copy of every server. See
+"orch serve --help".`;
 
 export const CONFIG_HELP = `The config file (Claude-style JSON):
 
@@ -47,6 +53,11 @@ Server fields: command, args, env, cwd (relative to the config file's folder,
 which is also the default), type (stdio | http | sse), url, headers,
 disabled, timeout (seconds per tool call), introspect (auto | mcp | static),
 exclusive. Strings may use \${VAR} and \${VAR:-default}.
+
+orchestrator.mode: auto (hybrid when an MCP client sets MCP_CLIENT_IPC_URL,
+else standalone) | hybrid (never start own servers; no URL is an error) |
+standalone. orchestrator.clientWait: seconds hybrid mode waits for the client
+to list every server of this config (default 30).
 
 orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
 ./mcp_servers_config.json, ./mcp_config.json, $XDG_CONFIG_HOME/orch/config.json

@@ -11,10 +11,10 @@ import { type Expose, OrchService } from "../mcp_server/service.ts";
 import { StdioServerTransport } from "../mcp_server/stdio.ts";
 import { rt } from "../runtime/mod.ts";
 import { Session } from "../session.ts";
-import { ClientIpc } from "../sources/client_ipc.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { cacheDirFor, openConfig } from "./context.ts";
+import { hybridSource, resolveMode } from "./hybrid.ts";
 
 export const SERVE_HELP = `Usage: orch serve [options]
 
@@ -49,9 +49,18 @@ Under the MCP Inspector, whose own --config would take the option, write
 
 Hybrid mode: with $MCP_CLIENT_IPC_URL set (by an MCP client that offers its
 own server connections), orch starts no server: it lists and calls tools
-through the client; the config file is then optional. Run outputs go to
-$MCP_CLIENT_OUTPUT_DIR when set. $ORCH_CLIENT_IPC_WAIT: seconds to wait for
-the client's IPC at start (default 15).`;
+through the client; the config file is then optional, and when there is one
+only its servers are offered (never orch itself, never a server the client
+disabled). The seed's client (mcp-client-example) sets MCP_CLIENT_IPC_URL only
+for an entry named exactly "mcp-tools-orchestrator" that is not "disabled":
+under any other name orch runs standalone and starts its own copy of every
+server. orchestrator.mode in the config: auto (default: hybrid when the URL is
+set), hybrid (refuse to start without the URL), standalone (always own
+servers). orchestrator.clientWait (seconds, default 30; $ORCH_CLIENT_IPC_WAIT
+overrides): how long to wait for the client to list every configured server.
+Run outputs go to $MCP_CLIENT_OUTPUT_DIR when set. The client's per-call
+timeout (mcpTimeout, 60 s; /set-timeout in the client) bounds a whole
+execute_composed_code: raise it for long policies.`;
 
 const EXPOSE = ["code", "direct", "both"] as const;
 
@@ -78,7 +87,7 @@ export function parseHttpAddress(text: string): { hostname: string; port: number
   return { hostname: host || "127.0.0.1", port };
 }
 
-/** The config in hybrid mode: the file when there is one, else defaults (the client names the servers). */
+/** The config in hybrid mode: the file when there is one (its servers are the whitelist), else defaults. */
 function hybridConfig(explicit: string | undefined): Config {
   let base: Config | undefined;
   try {
@@ -91,14 +100,13 @@ function hybridConfig(explicit: string | undefined): Config {
       throw err;
     }
   }
-  return {
-    path: base?.path ?? "(no config file: hybrid mode)",
-    baseDir: base?.baseDir ?? process.cwd(),
-    // Filled from the client's GET /list_tools; the file's servers are not started in hybrid mode.
+  return base ?? {
+    path: "(no config file: hybrid mode)",
+    baseDir: process.cwd(),
     servers: new Map(),
-    skipped: base?.skipped ?? [],
-    orchestrator: base?.orchestrator ?? OrchestratorSchema.parse({}),
-    warnings: base?.warnings ?? [],
+    skipped: [],
+    orchestrator: OrchestratorSchema.parse({}),
+    warnings: [],
   };
 }
 
@@ -113,6 +121,15 @@ function untilSignal(): { done: Promise<string>; off: () => void } {
     offs = (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => rt.onSignal(s, () => resolve(s)));
   });
   return { done, off: () => offs.forEach((off) => off()) };
+}
+
+/** The config and, in hybrid mode, the client's IPC URL; throws ConfigError when the mode cannot be met. */
+function serveConfig(explicit: string | undefined): { config: Config; ipcUrl?: string } {
+  const ipcUrl = rt.env("MCP_CLIENT_IPC_URL") || undefined;
+  // The file decides the mode; with the client's IPC at hand it is optional.
+  const config = ipcUrl ? hybridConfig(explicit) : openConfig(explicit);
+  const hybrid = resolveMode(config, ipcUrl, (w) => say(`warning: ${w}`));
+  return hybrid ? { config, ipcUrl } : { config };
 }
 
 /** Runs `orch serve`; returns the exit code once the client disconnects or a signal arrives. */
@@ -151,14 +168,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log = console.info = console.debug = console.error;
   }
 
-  const ipcUrl = rt.env("MCP_CLIENT_IPC_URL");
-  const config = ipcUrl ? hybridConfig(values.config) : openConfig(values.config);
+  const { config, ipcUrl } = serveConfig(values.config);
   for (const w of config.warnings) say(`warning: ${w}`);
   const cacheDir = cacheDirFor(config);
-  const waitS = Number(rt.env("ORCH_CLIENT_IPC_WAIT") ?? 15);
-  const ipc = ipcUrl
-    ? new ClientIpc({ url: ipcUrl, connectWaitMs: (Number.isFinite(waitS) && waitS >= 0 ? waitS : 15) * 1000 })
-    : undefined;
+  const ipc = ipcUrl ? hybridSource(ipcUrl, config, say) : undefined;
   const source: ToolSource = ipc ?? new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
   const session = new Session({ config, source, cacheDir, useCache: !ipc });
   const service = new OrchService(session, { ipc, expose, log: say });
@@ -206,9 +219,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   if (ipc) say(`hybrid mode: tools come from the MCP client at ${ipcUrl}`);
 
-  // Warm up: discovery (or the client's list) is ready by the time the agent asks.
-  const warm = values.refresh ? service.refresh() : service.catalog();
-  warm.catch((err) => say(`tool discovery failed: ${errorText(err)}`));
+  // Warm up: discovery is ready by the time the agent asks. Not in hybrid mode: the client is still
+  // connecting its servers now, and lets its agent call orch only once they are all up.
+  if (!ipc) {
+    const warm = values.refresh ? service.refresh() : service.catalog();
+    warm.catch((err) => say(`tool discovery failed: ${errorText(err)}`));
+  }
 
   const why = await stop;
   signals.off();

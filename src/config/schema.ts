@@ -84,6 +84,13 @@ export const OrchestratorSchema = z.object({
   discoveryTimeout: z.number().positive().default(30),
   cacheDir: z.string().optional(),
   sessions: SessionsSchema.default({ max: 8, idleSeconds: 1800, memoryMb: 1024 }),
+  /**
+   * `auto`: hybrid when the MCP client sets MCP_CLIENT_IPC_URL, else standalone; `hybrid`: never start
+   * own servers (no URL is an error); `standalone`: always own servers.
+   */
+  mode: z.enum(["auto", "hybrid", "standalone"]).default("auto"),
+  /** Hybrid mode: seconds to wait for the MCP client to list every server of this config. */
+  clientWait: z.number().nonnegative().default(30),
 });
 
 export type StdioServer = z.infer<typeof StdioServerSchema>;

@@ -10,6 +10,7 @@ import type { Orchestrator } from "../config/schema.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { type CgroupPlace, type Controller, probeCgroups, RunCgroup } from "./cgroup.ts";
+import { makeStaging, type Staging } from "./output_handover.ts";
 import { type Limits, rlimitSpec } from "./limits.ts";
 import { policyEnv } from "./policy_env.ts";
 import { currentUid, tasksOfUid } from "./proc.ts";
@@ -64,6 +65,8 @@ export interface Contained {
   cgroup?: RunCgroup;
   /** The uid leased for this run (root orch without a pids cgroup); give it back when the run ends. */
   lease?: UidLease;
+  /** The policy writes the client's output folder through this private copy; hand it over after the run. */
+  staging?: Staging;
 }
 
 /**
@@ -89,6 +92,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   let argv = [input.python, "-u", input.bootstrap, input.policyPath, ...input.args];
   let cwd = input.cwd;
   let user: string | undefined;
+  let staging: Staging | undefined;
   const env = { ...input.env };
   let nprocBase: number | undefined = uid === undefined || uid === 0 ? undefined : tasksOfUid(uid);
 
@@ -122,6 +126,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
       const built = sandboxedCommand(input, drop, python.executable, [...python.prefixes, ...python.path]);
       argv = built.argv;
       user = built.user;
+      staging = built.staging;
       nprocBase = built.nprocBase;
       env.ORCH_IPC_SOCKET = INSIDE_SOCKET;
       cwd = "/";
@@ -150,7 +155,7 @@ export async function contain(input: ContainInput): Promise<Contained> {
   env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
   const processLimit: ProcessLimit = pidsByCgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
   const memoryLimit: MemoryLimit = cgroup?.controllers.memory !== undefined ? "cgroup" : "rlimit";
-  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup, lease };
+  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup, lease, ...(staging ? { staging } : {}) };
 }
 
 /** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */
@@ -159,8 +164,9 @@ function sandboxedCommand(
   support: SandboxSupport,
   python: string,
   pythonPaths: string[],
-): { argv: string[]; user?: string; nprocBase?: number } {
+): { argv: string[]; user?: string; nprocBase?: number; staging?: Staging } {
   const dropTo = support.dropTo;
+  let staging: Staging | undefined;
   let source: string | undefined;
   let user: string | undefined;
   let nprocBase: number | undefined;
@@ -168,6 +174,8 @@ function sandboxedCommand(
     // The policy runs as a real non-root uid: its run and output folders must be its own.
     chownSync(input.runDir, dropTo.uid, dropTo.gid);
     if (input.ownOutputDir) chownSync(input.outputDir, dropTo.uid, dropTo.gid);
+    // The MCP client's folder is not the policy's to write: it writes a private one mounted there.
+    else staging = makeStaging(input.outputDir, dropTo);
     // connect() needs write permission on the socket; outside, its 0700 folder still keeps others
     // out, and inside only this orch's sandboxes see it. The run token is what authorizes a call.
     chmodSync(input.socketPath!, 0o666);
@@ -200,15 +208,19 @@ function sandboxedCommand(
       ...input.args,
     ],
     cwd,
-    writable: [input.runDir, input.outputDir],
+    writable: staging ? [input.runDir] : [input.runDir, input.outputDir],
     readable: [input.policyPath, dirname(resolve(input.policyPath)), ...(visible ? [cwd] : []), ...pythonPaths],
-    mounts: [{ from: input.apiDir, to: INSIDE_API }, { from: input.socketPath!, to: INSIDE_SOCKET }],
+    mounts: [
+      { from: input.apiDir, to: INSIDE_API },
+      { from: input.socketPath!, to: INSIDE_SOCKET },
+      ...(staging ? [{ from: staging.dir, to: resolve(input.outputDir), writable: true }] : []),
+    ],
     hide,
     dropTo,
     // /tmp and /dev/shm together hold at most the run's memory limit (they are memory).
     tmpfsBytes: Math.max(1, Math.floor(input.limits.memoryMb / 2)) * 1024 * 1024,
   });
-  return { argv, user, nprocBase };
+  return { argv, user, nprocBase, staging };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { errorText, PolicyError } from "../errors.ts";
+import { errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
 import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
 import { rt } from "../runtime/mod.ts";
 import { contain, type Contained, ContainmentError, limitsHit } from "./containment.ts";
@@ -17,12 +17,13 @@ import { TaskPeak } from "./proc.ts";
 import { runDirPrefix, sweepOnce } from "./leftovers.ts";
 import { DEFAULT_RUNS_TOTAL_MB, resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
+import { handOver } from "./output_handover.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
 import { bootstrapEnv, keepSnapshot, restoreSnapshot } from "./snapshot.ts";
-import type { ExecutorDeps, PolicyHandle, RunRequest, RunResult, RunStatus } from "./types.ts";
+import type { ExecutorDeps, OnAbortOutcome, PolicyHandle, RunRequest, RunResult, RunStatus } from "./types.ts";
 
-export type { ExecutorDeps, RunRequest, RunResult, RunStatus } from "./types.ts";
+export type { ExecutorDeps, OnAbortOutcome, RunRequest, RunResult, RunStatus } from "./types.ts";
 
 /** Milliseconds between SIGINT and SIGKILL of the policy. */
 export const GRACE_MS = 2000;
@@ -75,7 +76,7 @@ export class Executor {
     let proc: PolicyHandle | undefined;
     let contained: Contained | undefined;
     let killTimer: ReturnType<typeof setTimeout> | undefined;
-    let onAbortDone: Promise<void> | undefined;
+    let onAbortDone: Promise<OnAbortOutcome[]> | undefined;
     const abort = (why: RunStatus, text: string) => {
       if (status) return;
       status = why;
@@ -202,8 +203,19 @@ export class Executor {
       await contained?.cgroup?.close();
       contained?.lease?.release();
     }
-    await onAbortDone;
+    // The policy and everything it started are gone: what it wrote can be handed to the client.
+    if (contained?.staging) {
+      const { files, skipped } = handOver(contained.staging);
+      if (files || skipped.length) say(`output: ${files} file(s) handed to ${contained.staging.dest}`);
+      if (skipped.length) say(`output: left out ${skipped.join(", ")}`);
+    }
+    const stops = await onAbortDone;
     if (req.stateFile) keepSnapshot(runDir, req.stateFile, status === undefined, say);
+    const undelivered = stops?.filter((o) => !o.delivered) ?? [];
+    if (undelivered.length) {
+      const what = undelivered.map((o) => `${o.server}.${o.tool} (${o.error})`).join("; ");
+      reason = `${reason ?? "aborted"}; onAbort NOT delivered: ${what}`;
+    }
     for (const text of hit) say(text);
     if (log.full) say(`the run log was cut at ${logCapMb} MB`);
     log.close();
@@ -238,6 +250,7 @@ export class Executor {
         memoryLimit: contained?.memoryLimit ?? "rlimit",
       },
       reason,
+      ...(stops?.length ? { onAbort: stops } : {}),
     };
   }
 
@@ -268,21 +281,34 @@ export class Executor {
    * The configured onAbort calls (e.g. a robot stop), each once, in order, even when the policy was
    * killed; a call to a server `mine` says this run may not touch is skipped, saying so.
    */
-  async #onAbort(say: (text: string) => void, mine: (server: string) => boolean): Promise<void> {
+  async #onAbort(say: (text: string) => void, mine: (server: string) => boolean): Promise<OnAbortOutcome[]> {
+    const outcomes: OnAbortOutcome[] = [];
     for (const call of this.deps.config.orchestrator.onAbort) {
-      if (!mine(call.server)) {
-        say(`onAbort ${call.server}.${call.tool}: skipped (exclusive server this run did not use)`);
+      const { server, tool } = call;
+      if (!mine(server)) {
+        say(`onAbort ${server}.${tool}: skipped (exclusive server this run did not use)`);
         continue;
       }
       try {
-        const res = await this.deps.source.callTool(call.server, call.tool, call.arguments, {
-          timeoutMs: ON_ABORT_TIMEOUT_MS,
-        });
-        say(`onAbort ${call.server}.${call.tool}: ${res.isError ? "failed" : "done"}`);
+        const res = await this.deps.source.callTool(server, tool, call.arguments, { timeoutMs: ON_ABORT_TIMEOUT_MS });
+        say(`onAbort ${server}.${tool}: ${res.isError ? "failed" : "done"}`);
+        outcomes.push(
+          res.isError ? { server, tool, delivered: true, error: "the tool reported an error" } : {
+            server,
+            tool,
+            delivered: true,
+          },
+        );
       } catch (err) {
-        say(`onAbort ${call.server}.${call.tool} failed: ${errorText(err)}`);
+        // The MCP client refuses every call once its user aborted: the stop never reached the robot.
+        const error = err instanceof UpstreamAbortedError
+          ? `the MCP client refuses every call after its abort (${err.message}); stop the robot another way`
+          : errorText(err);
+        say(`onAbort ${server}.${tool} NOT delivered: ${error}`);
+        outcomes.push({ server, tool, delivered: false, error });
       }
     }
+    return outcomes;
   }
 }
 

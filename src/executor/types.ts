@@ -101,8 +101,18 @@ export interface RunResult {
   user?: string;
   /** The limits the run had, and what enforced the process limit. */
   limits: Limits & { processLimit: ProcessLimit; memoryLimit: MemoryLimit };
-  /** Why the run was aborted or timed out. */
+  /** Why the run was aborted or timed out (and which onAbort calls were not delivered). */
   reason?: string;
+  /** The configured onAbort calls, when the run was aborted. */
+  onAbort?: OnAbortOutcome[];
+}
+
+/** One onAbort call: delivered (the server answered), or not, and why. */
+export interface OnAbortOutcome {
+  server: string;
+  tool: string;
+  delivered: boolean;
+  error?: string;
 }
 
 export interface ExecutorDeps {

@@ -197,7 +197,7 @@ export async function search(service: OrchService, raw: unknown): Promise<CallTo
     const servers = catalog.servers.map((s) => s.server).join(", ") || "none";
     return textResult(
       `No tool matches "${query}" (${toolCount(catalog)} tools on servers: ${servers}). ` +
-        `Try other words, or list_available_tools.`,
+        `Try other words, or list_available_tools.` + unavailableNote(catalog),
     );
   }
   const names = namesOf(catalog);
@@ -207,5 +207,14 @@ export async function search(service: OrchService, raw: unknown): Promise<CallTo
     if (detail === "full") return renderFunction(h.server, h.tool, pyName ?? h.tool.name, "stub").trimEnd();
     return `${pythonSignature(h.server, h.tool, pyName)}\n    ${firstLine(h.tool.description)}`;
   });
-  return textResult(blocks.join(detail === "full" ? "\n\n" : "\n"));
+  return textResult(blocks.join(detail === "full" ? "\n\n" : "\n") + unavailableNote(catalog));
+}
+
+/** Servers whose tools a search could not see (failed discovery, or not listed by the MCP client), in one line. */
+function unavailableNote(catalog: Catalog): string {
+  const failed = catalog.servers.filter((s) => s.status === "failed");
+  if (!failed.length) return "";
+  return `\n(not searched, no tools from: ${
+    failed.map((s) => `${s.server}: ${s.error ?? "discovery failed"}`).join("; ")
+  })`;
 }

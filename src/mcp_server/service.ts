@@ -4,8 +4,7 @@
  * by a server's tools/list_changed), and shutdown, which aborts runs in flight.
  */
 import type { Catalog } from "../catalog/types.ts";
-import type { ServerConfig } from "../config/schema.ts";
-import { errorText } from "../errors.ts";
+import { errorText, PolicyError } from "../errors.ts";
 import type { RunRequest, RunResult } from "../executor/run.ts";
 import { SessionPool } from "../executor/sessions.ts";
 import type { Session } from "../session.ts";
@@ -15,12 +14,15 @@ import type { ClientIpc } from "../sources/client_ipc.ts";
 export type Expose = "code" | "direct" | "both";
 
 export interface ServiceOptions {
-  /** Hybrid mode: where tools come from; its server list replaces the config's. */
+  /** Hybrid mode: where tools come from (discovery asks it which servers there are). */
   ipc?: ClientIpc;
   expose: Expose;
   /** One line to orch's log (stderr). */
   log: (line: string) => void;
 }
+
+/** Hybrid mode: how long a later use waits for servers the first listing missed (ms). */
+const RELIST_WAIT_MS = 2000;
 
 /** Milliseconds to gather a burst of tools/list_changed notifications into one refresh. */
 const CHANGE_DEBOUNCE_MS = 300;
@@ -62,26 +64,40 @@ export class OrchService {
     return this.#ipc !== undefined;
   }
 
-  /** Hybrid mode: the client's server list, loaded once (again after a failure). */
-  #ensureReady(): Promise<void> {
+  /**
+   * Hybrid mode: the client's server list, loaded on first use with the full wait (again after a
+   * failure); while it misses servers, each later use asks the client again briefly and rebuilds
+   * the catalog when the list grew.
+   */
+  async #ensureReady(): Promise<void> {
     const ipc = this.#ipc;
-    if (!ipc) return Promise.resolve();
-    this.#ready ??= ipc.load(this.#shutdown.signal).then(() => this.#syncServers());
-    this.#ready.catch(() => this.#ready = undefined);
-    return this.#ready;
+    if (!ipc) return;
+    if (!this.#ready) {
+      const ready = ipc.load(this.#shutdown.signal).then(() => this.#sayListing(ipc));
+      this.#ready = ready;
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = undefined;
+      });
+      return await ready;
+    }
+    await this.#ready;
+    if (ipc.listing.complete) return;
+    const before = ipc.serverNames().join("\0") + "|" + JSON.stringify(ipc.listing.missing);
+    await ipc.load(this.#shutdown.signal, RELIST_WAIT_MS);
+    if (ipc.serverNames().join("\0") + "|" + JSON.stringify(ipc.listing.missing) !== before) {
+      this.#sayListing(ipc);
+      await this.session.refresh();
+    }
   }
 
-  /** Makes the config's server list the client's, so discovery asks for exactly those. */
-  #syncServers(): void {
-    const ipc = this.#ipc!;
-    const servers = this.session.config.servers;
-    const names = new Set(ipc.serverNames());
-    for (const name of [...servers.keys()]) if (!names.has(name)) servers.delete(name);
-    for (const name of names) {
-      if (servers.has(name)) continue;
-      const entry: ServerConfig = { type: "http", url: ipc.url, headers: {}, introspect: "mcp" };
-      servers.set(name, entry);
-    }
+  #sayListing(ipc: ClientIpc): void {
+    const { missing, skipped } = ipc.listing;
+    const listed = ipc.serverNames().filter((s) => !missing.includes(s));
+    let line = `hybrid mode: the MCP client offers ${listed.length} server(s)` +
+      (listed.length ? ` (${listed.join(", ")})` : "");
+    if (skipped.length) line += `; left out: ${skipped.map((s) => `${s.server} (${s.reason})`).join(", ")}`;
+    if (missing.length) line += `; still missing: ${missing.join(", ")}`;
+    this.log(line);
   }
 
   /** The current catalog (discovered on first use). Throws when hybrid mode cannot reach the client. */
@@ -96,7 +112,7 @@ export class OrchService {
       try {
         if (this.#ipc) {
           await this.#ipc.load(this.#shutdown.signal);
-          this.#syncServers();
+          this.#sayListing(this.#ipc);
           this.#ready = Promise.resolve();
         }
         const catalog = await this.session.refresh();
@@ -129,6 +145,7 @@ export class OrchService {
   /** Runs a policy; shutdown aborts it like a client cancel. Throws when hybrid mode cannot reach the client. */
   async run(req: RunRequest): Promise<RunResult> {
     await this.#ensureReady();
+    if (this.#ipc) refuseMissing(req.code, this.#ipc.listing.missing);
     const signal = req.signal ? AbortSignal.any([req.signal, this.#shutdown.signal]) : this.#shutdown.signal;
     const running = this.session.run({ ...req, signal });
     this.#runs.add(running);
@@ -154,4 +171,21 @@ export class OrchService {
     this.#sessions?.close();
     await this.session.close();
   }
+}
+
+/**
+ * Hybrid mode: a policy that calls a server the MCP client does not list (yet) would die on a
+ * NameError; it is refused before it starts, naming the servers.
+ */
+function refuseMissing(code: string, missing: readonly string[]): void {
+  const used = missing.filter((server) => {
+    const py = server.replace(/[^A-Za-z0-9_]/g, "_");
+    return code.includes(`${py}__`) || code.includes(`${server}__`);
+  });
+  if (!used.length) return;
+  throw new PolicyError(
+    `the MCP client does not list ${used.map((s) => `"${s}"`).join(", ")}, which this policy calls: ` +
+      `not connected yet, failed to start, or every tool of it disabled in the client. ` +
+      `Check the client's server log, then call refresh_tools`,
+  );
 }

@@ -3,7 +3,10 @@ import type { Catalog } from "../catalog/types.ts";
 import type { Config } from "../config/schema.ts";
 import type { Session } from "../session.ts";
 import { ClientIpc } from "../sources/client_ipc.ts";
-import { startClientIpcDouble } from "../../tests/fixtures/client_ipc_double.ts";
+import { startMcpClient } from "../../tests/fixtures/client_ipc_double.ts";
+import { FIXTURE_SERVERS, pyServer, tempDir } from "../../tests/e2e/helpers.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { OrchService } from "./service.ts";
 
 /** Just enough of a Session: counts refreshes and records the servers discovery would ask for. */
@@ -52,20 +55,33 @@ Deno.test("OrchService in code mode refreshes without telling sessions (their to
   await service.close();
 });
 
-Deno.test("OrchService in hybrid mode discovers exactly the servers the client lists", async () => {
-  const double = await startClientIpcDouble();
-  const ipc = new ClientIpc({ url: double.url });
+Deno.test("OrchService in hybrid mode leaves the config alone and refuses a policy that calls a missing server", {
+  sanitizeOps: false,
+  sanitizeResources: false,
+}, async () => {
+  const clientDir = tempDir("orch-client-");
+  writeFileSync(
+    join(clientDir, "mcp_config.json"),
+    JSON.stringify({ mcpServers: { "ros-mcp-server": pyServer(join(FIXTURE_SERVERS, "fidelity.py")) } }),
+  );
+  const double = await startMcpClient({ clientDir, enableOrchestratorIPC: true });
+  const ipc = new ClientIpc({ url: double.ipcUrl!, expected: ["ros-mcp-server", "isaac-sim"], waitMs: 300 });
   const fake = fakeSession();
-  fake.session.config.servers.set("from-file", { type: "stdio", command: "x", args: [], env: {} });
-  const service = new OrchService(fake.session, { ipc, expose: "code", log: () => {} });
+  fake.session.config.servers.set("ros-mcp-server", { type: "stdio", command: "x", args: [], env: {} });
+  const logs: string[] = [];
+  const service = new OrchService(fake.session, { ipc, expose: "code", log: (l) => logs.push(l) });
   try {
     await service.catalog();
-    assert.deepEqual(fake.seen.at(-1), ["robot", "camera"]);
-    const entry = fake.session.config.servers.get("robot");
-    assert.equal(entry?.type, "http");
+    assert.deepEqual([...fake.session.config.servers.keys()], ["ros-mcp-server"]);
+    assert.equal(fake.session.config.servers.get("ros-mcp-server")?.type, "stdio");
+    assert.match(logs.join("\n"), /offers 1 server\(s\) \(ros-mcp-server\); still missing: isaac-sim/);
+    await assert.rejects(
+      service.run({ code: "isaac_sim__save_scene_state()" }),
+      /the MCP client does not list "isaac-sim", which this policy calls/,
+    );
   } finally {
     await service.close();
     await ipc.close();
-    await double.close();
+    await double.stop();
   }
 });

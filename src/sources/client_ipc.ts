@@ -7,6 +7,7 @@
 import type { ToolInfo } from "../catalog/types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import { errorText, UnknownToolError, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
+import { isForceStop, resultFromClient } from "./client_ipc_result.ts";
 import type { CallOptions, ToolSource } from "./types.ts";
 
 /** The name errors carry when the client's IPC itself fails, not one of its servers. */
@@ -15,8 +16,15 @@ export const CLIENT_IPC = "client-ipc";
 export interface ClientIpcOptions {
   /** The client's IPC base URL, e.g. `http://localhost:41234`. */
   url: string;
-  /** How long the first `GET /list_tools` keeps retrying while the client starts (ms); default 15 000. */
-  connectWaitMs?: number;
+  /**
+   * How long discovery keeps asking `GET /list_tools` (ms) while the client is not answering yet or
+   * does not list every expected server yet (it connects servers one after another); default 30 000.
+   */
+  waitMs?: number;
+  /** Servers orch's own config names: only these are exposed, and discovery waits for all of them. */
+  expected?: readonly string[];
+  /** Servers the client's config disables: never exposed (the client lists them anyway). */
+  disabled?: readonly string[];
   /** How long one `GET /list_tools` may take (ms); default 10 000. */
   listTimeoutMs?: number;
   /** How long one tool call may take when the caller sets no timeout (ms); default 300 000. */
@@ -24,6 +32,21 @@ export interface ClientIpcOptions {
   /** For tests. */
   fetch?: typeof fetch;
 }
+
+/** What one listing found: the servers exposed, and why the others are not. */
+export interface ClientListing {
+  /** Expected servers the client does not list (yet). */
+  missing: string[];
+  /** Listed servers left out, with why (orch itself, disabled in the client, not in orch's config). */
+  skipped: { server: string; reason: string }[];
+  /** False while the listing may still grow (expected servers missing, or nothing listed yet). */
+  complete: boolean;
+}
+
+/** Tool names of orch (and of the seed it replaces): a server offering these is an orchestrator. */
+const ORCHESTRATOR_TOOLS = ["execute_composed_code", "list_available_tools", "refresh_tools"];
+/** The entry name the seed's client gives its IPC URL to. */
+export const ORCHESTRATOR_ENTRY = "mcp-tools-orchestrator";
 
 interface Answer {
   status: number;
@@ -34,6 +57,14 @@ interface Answer {
 class BadAnswer extends Error {}
 
 const LIST_FRESH_MS = 1000;
+
+/** A description without the `[server] ` prefix the client adds (`[server] undefined` when there was none). */
+function ownDescription(server: string, text: string): string {
+  const prefix = `[${server}] `;
+  if (!text.startsWith(prefix)) return text;
+  const own = text.slice(prefix.length);
+  return own === "undefined" ? "" : own;
+}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -47,18 +78,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The text a successful call becomes, chosen so the shim's conversion gives the policy `result` unchanged. */
-function resultText(result: unknown): string {
-  if (typeof result === "string") {
-    try {
-      JSON.parse(result);
-    } catch {
-      return result;
-    }
-  }
-  return JSON.stringify(result ?? null) ?? "null";
-}
-
 /** A ToolSource over the MCP client's IPC. */
 export class ClientIpc implements ToolSource {
   readonly origin = "client-ipc";
@@ -66,7 +85,10 @@ export class ClientIpc implements ToolSource {
   readonly #opts: ClientIpcOptions;
   readonly #fetch: typeof fetch;
   readonly #closed = new AbortController();
+  readonly #expected: readonly string[] | undefined;
+  readonly #disabled: ReadonlySet<string>;
   #tools = new Map<string, ToolInfo[]>();
+  #listing: ClientListing = { missing: [], skipped: [], complete: false };
   #loaded = false;
   #inFlight: Promise<Map<string, ToolInfo[]>> | undefined;
   #loadedAt = 0;
@@ -75,52 +97,114 @@ export class ClientIpc implements ToolSource {
     this.#opts = opts;
     this.url = opts.url.replace(/\/+$/, "");
     this.#fetch = opts.fetch ?? fetch;
-  }
-
-  /** Servers from the last `GET /list_tools` that answered; empty before the first. */
-  serverNames(): string[] {
-    return [...this.#tools.keys()];
+    const expected = (opts.expected ?? []).filter((s) => s !== ORCHESTRATOR_ENTRY);
+    this.#expected = expected.length ? expected : undefined;
+    this.#disabled = new Set(opts.disabled ?? []);
   }
 
   /**
-   * Fetches the client's tool lists (again), retrying with backoff while the client is not yet
-   * answering: up to `connectWaitMs` the first time, a few seconds later on. Throws UpstreamError.
+   * The servers to discover: those orch's config names (listed or still missing, so discovery
+   * reports the missing ones), else those the last `GET /list_tools` exposed.
    */
-  load(signal?: AbortSignal): Promise<Map<string, ToolInfo[]>> {
-    this.#inFlight ??= this.#loadWithRetry(signal).finally(() => {
+  serverNames(): string[] {
+    if (!this.#expected) return [...this.#tools.keys()];
+    const skipped = new Set(this.#listing.skipped.map((s) => s.server));
+    return this.#expected.filter((s) => !skipped.has(s));
+  }
+
+  /** What the last listing left out or still misses. */
+  get listing(): ClientListing {
+    return this.#listing;
+  }
+
+  /** The servers orch's config names, when it has one. */
+  get expected(): readonly string[] | undefined {
+    return this.#expected;
+  }
+
+  /**
+   * Fetches the client's tool lists (again). While the client does not answer, or does not list
+   * every expected server yet (it connects them one by one and answers 200 with what it has), it
+   * asks again with backoff, up to `waitMs` (default `opts.waitMs`). A listing still incomplete
+   * then is kept (see `listing`); only a client that never answered throws UpstreamError.
+   */
+  load(signal?: AbortSignal, waitMs?: number): Promise<Map<string, ToolInfo[]>> {
+    this.#inFlight ??= this.#loadWithRetry(signal, waitMs ?? this.#opts.waitMs ?? 30_000).finally(() => {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
   }
 
-  async #loadWithRetry(signal?: AbortSignal): Promise<Map<string, ToolInfo[]>> {
-    const waitMs = this.#loaded ? 3000 : this.#opts.connectWaitMs ?? 15_000;
+  async #loadWithRetry(signal: AbortSignal | undefined, waitMs: number): Promise<Map<string, ToolInfo[]>> {
     const until = Date.now() + waitMs;
     let delay = 100;
     let attempts = 0;
+    let previous: string | undefined;
     for (;;) {
       attempts++;
+      let lastError: unknown;
       try {
-        const tools = await this.#listOnce(signal);
+        const listed = await this.#listOnce(signal);
+        const { tools, listing } = this.#select(listed);
+        // Without a config naming the servers, "complete" is a non-empty listing that stayed the same
+        // between two asks (the client lists its servers' tools one server after another).
+        const shape = JSON.stringify([...tools].map(([name, list]) => [name, list.length]));
+        if (!this.#expected) listing.complete = tools.size > 0 && shape === previous;
+        previous = shape;
         this.#tools = tools;
+        this.#listing = listing;
         this.#loaded = true;
         this.#loadedAt = Date.now();
-        return tools;
+        if (listing.complete) return tools;
       } catch (err) {
-        const stop = signal?.aborted || this.#closed.signal.aborted || Date.now() + delay > until ||
-          err instanceof BadAnswer;
-        if (stop) {
-          const tried = attempts === 1 ? "" : ` (${attempts} attempts over ${Math.round(waitMs / 1000)} s)`;
-          throw new UpstreamError(
-            CLIENT_IPC,
-            `cannot list tools from the MCP client's IPC at ${this.url}: ${errorText(err)}${tried}`,
-            { cause: err },
-          );
-        }
+        if (err instanceof BadAnswer) throw this.#listError(err, attempts, waitMs);
+        lastError = err;
       }
-      await sleep(delay, this.#closed.signal);
+      const stop = signal?.aborted || this.#closed.signal.aborted || Date.now() + delay > until;
+      if (stop) {
+        if (lastError !== undefined && !this.#loaded) throw this.#listError(lastError, attempts, waitMs);
+        if (!this.#expected && this.#tools.size > 0) this.#listing.complete = true;
+        return this.#tools;
+      }
+      await sleep(delay, signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal);
       delay = Math.min(delay * 2, 2000);
     }
+  }
+
+  #listError(err: unknown, attempts: number, waitMs: number): UpstreamError {
+    const tried = attempts === 1 ? "" : ` (${attempts} attempts over ${Math.round(waitMs / 1000)} s)`;
+    return new UpstreamError(
+      CLIENT_IPC,
+      `cannot list tools from the MCP client's IPC at ${this.url}: ${errorText(err)}${tried}`,
+      { cause: err },
+    );
+  }
+
+  /** The whitelist: orch's config's servers only, never orch itself, never a server the client disabled. */
+  #select(listed: Map<string, ToolInfo[]>): { tools: Map<string, ToolInfo[]>; listing: ClientListing } {
+    const skipped: { server: string; reason: string }[] = [];
+    const keep = new Map<string, ToolInfo[]>();
+    for (const [server, tools] of listed) {
+      const names = new Set(tools.map((t) => t.name));
+      if (server === ORCHESTRATOR_ENTRY || ORCHESTRATOR_TOOLS.every((n) => names.has(n))) {
+        skipped.push({ server, reason: "it is an orchestrator (orch itself or the seed): no recursion" });
+      } else if (this.#disabled.has(server)) {
+        skipped.push({ server, reason: "disabled in the MCP client's config" });
+      } else if (this.#expected && !this.#expected.includes(server)) {
+        skipped.push({ server, reason: "not in orch's config" });
+      } else {
+        keep.set(server, tools);
+      }
+    }
+    if (!this.#expected) return { tools: keep, listing: { missing: [], skipped, complete: keep.size > 0 } };
+    const tools = new Map<string, ToolInfo[]>();
+    const missing: string[] = [];
+    for (const server of this.#expected) {
+      const list = keep.get(server);
+      if (list) tools.set(server, list);
+      else if (!skipped.some((s) => s.server === server)) missing.push(server);
+    }
+    return { tools, listing: { missing, skipped, complete: missing.length === 0 } };
   }
 
   async #listOnce(signal?: AbortSignal): Promise<Map<string, ToolInfo[]>> {
@@ -151,7 +235,7 @@ export class ClientIpc implements ToolSource {
         const schema = t.input_schema ?? t.inputSchema;
         tools.push({
           name: t.name,
-          description: typeof t.description === "string" ? t.description : "",
+          description: typeof t.description === "string" ? ownDescription(server, t.description) : "",
           inputSchema: schema !== null && typeof schema === "object" && !Array.isArray(schema)
             ? schema as Record<string, unknown>
             : { type: "object", properties: {} },
@@ -168,7 +252,12 @@ export class ClientIpc implements ToolSource {
       (this.#loaded && Date.now() - this.#loadedAt < LIST_FRESH_MS ? this.#tools : this.load(signal));
     const list = (await tools).get(server);
     if (list === undefined) {
-      throw new UpstreamError(server, `${server}: the MCP client does not list this server`);
+      const skip = this.#listing.skipped.find((s) => s.server === server);
+      const why = skip
+        ? `left out: ${skip.reason}`
+        : `the MCP client does not list this server (it connects servers one by one; not connected yet, ` +
+          `failed to start, or every tool of it disabled)`;
+      throw new UpstreamError(server, `${server}: ${why}`);
     }
     return list;
   }
@@ -181,7 +270,9 @@ export class ClientIpc implements ToolSource {
   ): Promise<CallToolResult> {
     if (this.#loaded && !this.#tools.has(server)) {
       const known = this.serverNames().join(", ") || "none";
-      throw new UnknownToolError(server, tool, `unknown server "${server}" (the MCP client lists: ${known})`);
+      const skip = this.#listing.skipped.find((s) => s.server === server);
+      const why = skip ? `not offered: ${skip.reason}` : `unknown server "${server}" (the MCP client lists: ${known})`;
+      throw new UnknownToolError(server, tool, skip ? `${server}: ${why}` : why);
     }
     let answer: Answer;
     try {
@@ -205,19 +296,15 @@ export class ClientIpc implements ToolSource {
     if (body.aborted === true || body.status === "aborted" || error.startsWith("[ABORTED]")) {
       throw new UpstreamAbortedError(server, error || "the MCP client aborted the run");
     }
-    if (status === 200 && body.success === true) {
-      const result = body.result;
-      const structured = result !== null && typeof result === "object" && !Array.isArray(result);
-      return {
-        content: [{ type: "text", text: resultText(result) }],
-        ...(structured ? { structuredContent: result as Record<string, unknown> } : {}),
-      };
-    }
+    if (status === 200 && body.success === true) return resultFromClient(server, tool, body.result);
     if (status === 403 || body.blocked === true) {
       throw new UpstreamDeniedError(server, tool, error || `the MCP client blocks ${server}.${tool}`);
     }
     if (status === 429 || body.exhausted === true) {
       throw new UpstreamDeniedError(server, tool, `the MCP client's call budget is spent: ${error || "HTTP 429"}`);
+    }
+    if (status === 500 && isForceStop(error)) {
+      throw new UpstreamAbortedError(server, `the MCP client's user force-stopped the call: ${error}`);
     }
     if (status === 200 || status === 500) {
       // The tool (or its server) failed on the client's side: the policy gets a ToolError.
