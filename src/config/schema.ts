@@ -67,6 +67,17 @@ export const SessionsSchema = z.object({
   memoryMb: z.number().int().positive().default(1024),
 });
 
+export const RunsSchema = z.object({
+  /** Seconds execute_composed_code waits before answering `status: running` (get_run follows it). */
+  waitSeconds: z.number().positive().default(50),
+  /** Seconds an ended run stays in memory for get_run, tasks/get and tasks/result. */
+  keepSeconds: z.number().positive().default(3600),
+  /** Run folders (journal, log, outputs) kept on disk, newest first. */
+  keep: z.number().int().positive().default(200),
+  /** Megabytes all run folders together may use; the oldest go first. */
+  maxMb: z.number().positive().default(1024),
+});
+
 export const OrchestratorSchema = z.object({
   python: z.string().min(1).default("python3"),
   sandbox: z.enum(["auto", "bwrap", "none"]).default("auto"),
@@ -82,6 +93,10 @@ export const OrchestratorSchema = z.object({
   env: z.array(z.string()).default([]),
   /** Seconds one server may take to start and list its tools. */
   discoveryTimeout: z.number().positive().default(30),
+  /** Argument names whose values run journals redact (besides password, token, secret, api_key...). */
+  secretArgs: z.array(z.string()).default([]),
+  /** Long runs and what is kept of ended ones. */
+  runs: RunsSchema.prefault({}),
   cacheDir: z.string().optional(),
   sessions: SessionsSchema.default({ max: 8, idleSeconds: 1800, memoryMb: 1024 }),
   /**

@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
 import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
+import { Journal } from "../runs/journal.ts";
+import { journalFor, journalStart } from "../runs/run_journal.ts";
 import { rt } from "../runtime/mod.ts";
 import { contain, type Contained, ContainmentError, limitsHit } from "./containment.ts";
 import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
@@ -50,7 +52,11 @@ export class Executor {
     const exclusive = new Set([...config.servers].filter(([, s]) => s.exclusive).map(([name]) => name));
     const stdout = new OutputCapture(limits.outputBytes);
     const stderr = new OutputCapture(limits.outputBytes);
+    const runId = req.runId ?? crypto.randomUUID();
+    const journal: Journal = journalFor(this.deps, runId, req);
     const scope: RunScope = host.registry.create({
+      runId,
+      observer: journal,
       allow: orch.allow,
       narrow: req.allow,
       deny: orch.deny,
@@ -70,6 +76,7 @@ export class Executor {
       void req.onStderr?.(bytes);
     };
     for (const note of notes) say(note);
+    journalStart(journal, this.deps, req, scope, logPath);
 
     let status: RunStatus | undefined;
     let reason: string | undefined;
@@ -81,12 +88,17 @@ export class Executor {
       if (status) return;
       status = why;
       reason = text;
+      journal.event("abort", { status: why, reason: text, in_flight: journal.inFlight().map((c) => c.id) });
       // The shim refuses the run's calls from here on and cancels those in flight (the servers get
       // notifications/cancelled), so nothing the policy still does can move hardware: the safe-stop
       // calls need not wait for the policy to exit.
       scope.abort(text);
       // A stop sent to an exclusive server this run never used would stop another run's robot.
-      onAbortDone = this.#onAbort(say, (server) => !exclusive.has(server) || locks.holds(server, scope.runId));
+      onAbortDone = this.#onAbort(
+        say,
+        (server) => !exclusive.has(server) || locks.holds(server, scope.runId),
+        journal,
+      );
       proc?.interrupt();
       killTimer = setTimeout(() => proc?.kill(), GRACE_MS);
     };
@@ -230,13 +242,16 @@ export class Executor {
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
     status ??= returncode === 0 ? "success" : "error";
+    const durationMs = Math.round(performance.now() - started);
+    journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade });
+    journal.close();
     return {
       status,
       returncode,
       output: stdout.text(logPath),
       error: stderr.text(logPath),
       runId: scope.runId,
-      durationMs: Math.round(performance.now() - started),
+      durationMs,
       logPath,
       outputDir,
       calls: scope.callsMade,
@@ -251,6 +266,8 @@ export class Executor {
       },
       reason,
       ...(stops?.length ? { onAbort: stops } : {}),
+      summary: journal.summary(),
+      journalPath: join(dirname(logPath), "journal.jsonl"),
     };
   }
 
@@ -281,7 +298,11 @@ export class Executor {
    * The configured onAbort calls (e.g. a robot stop), each once, in order, even when the policy was
    * killed; a call to a server `mine` says this run may not touch is skipped, saying so.
    */
-  async #onAbort(say: (text: string) => void, mine: (server: string) => boolean): Promise<OnAbortOutcome[]> {
+  async #onAbort(
+    say: (text: string) => void,
+    mine: (server: string) => boolean,
+    journal: Journal,
+  ): Promise<OnAbortOutcome[]> {
     const outcomes: OnAbortOutcome[] = [];
     for (const call of this.deps.config.orchestrator.onAbort) {
       const { server, tool } = call;
@@ -289,8 +310,12 @@ export class Executor {
         say(`onAbort ${server}.${tool}: skipped (exclusive server this run did not use)`);
         continue;
       }
+      const watch = journal.admitted(call.server, call.tool, call.arguments, true);
       try {
-        const res = await this.deps.source.callTool(server, tool, call.arguments, { timeoutMs: ON_ABORT_TIMEOUT_MS });
+        const sending = this.deps.source.callTool(server, tool, call.arguments, { timeoutMs: ON_ABORT_TIMEOUT_MS });
+        watch.sent();
+        const res = await sending;
+        watch.done(res);
         say(`onAbort ${server}.${tool}: ${res.isError ? "failed" : "done"}`);
         outcomes.push(
           res.isError ? { server, tool, delivered: true, error: "the tool reported an error" } : {
@@ -300,6 +325,7 @@ export class Executor {
           },
         );
       } catch (err) {
+        watch.failed(err, false);
         // The MCP client refuses every call once its user aborted: the stop never reached the robot.
         const error = err instanceof UpstreamAbortedError
           ? `the MCP client refuses every call after its abort (${err.message}); stop the robot another way`

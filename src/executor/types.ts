@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.ts";
 import type { IpcHost } from "../ipc/host.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
+import type { CallRecord, JournalSummary, LineWriter } from "../runs/journal.ts";
 import type { ToolSource } from "../sources/types.ts";
 import type { Contained, MemoryLimit, ProcessLimit } from "./containment.ts";
 import type { LimitOverrides, Limits } from "./limits.ts";
@@ -46,6 +47,14 @@ export interface RunRequest {
   stateFile?: string;
   /** More `ORCH_*` variables for the policy (e.g. the session's name). */
   env?: Record<string, string>;
+  /** The run's id (default: a random UUID). */
+  runId?: string;
+  /** Which face started the run, for the journal and `orch runs`. */
+  by?: "run" | "serve";
+  /** Hears each tool call as it is sent and as it ends (live views). */
+  onCall?: (call: CallRecord) => void;
+  /** Gets the run's live journal summary once the run has started. */
+  onJournal?: (summary: () => JournalSummary) => void;
 }
 
 /** A started policy, whichever process runs it. */
@@ -105,6 +114,9 @@ export interface RunResult {
   reason?: string;
   /** The configured onAbort calls, when the run was aborted. */
   onAbort?: OnAbortOutcome[];
+  /** What the run's calls did, in brief (the journal has every call). */
+  summary: JournalSummary;
+  journalPath: string;
 }
 
 /** One onAbort call: delivered (the server answered), or not, and why. */
@@ -126,4 +138,6 @@ export interface ExecutorDeps {
   runsDir: string;
   /** orch's cache folder (hidden from sandboxed policies; exclusive-server locks live under it). */
   cacheDir?: string;
+  /** Opens a run's journal file (tests inject a failing disk). */
+  openJournal?: (path: string) => LineWriter;
 }

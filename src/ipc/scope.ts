@@ -15,6 +15,19 @@ export type ConfirmHook = (server: string, tool: string, args: Record<string, un
  */
 export type BeforeCallHook = (server: string, tool: string) => Promise<void | (() => void)>;
 
+/** Hears how one admitted call goes (the run's journal). */
+export interface CallWatch {
+  sent(): void;
+  done(result: CallToolResult): void;
+  failed(err: unknown, aborted: boolean): void;
+}
+
+/** Sees every call of a run: refused at once, or admitted and then watched. */
+export interface CallObserver {
+  denied(server: string, tool: string, args: Record<string, unknown>, reason: string): void;
+  admitted(server: string, tool: string, args: Record<string, unknown>): CallWatch;
+}
+
 export interface ScopeOptions {
   /** Defaults to a random UUID. */
   runId?: string;
@@ -34,6 +47,7 @@ export interface ScopeOptions {
   beforeCall?: BeforeCallHook;
   /** The tool's inputSchema, when known: arguments are checked against it (types included) before the guards. */
   inputSchema?: (server: string, tool: string) => JsonSchema | undefined;
+  observer?: CallObserver;
 }
 
 /** One tool's counters in a run summary. */
@@ -136,6 +150,7 @@ export class RunScope {
   readonly #confirm: ConfirmHook | undefined;
   readonly #beforeCall: BeforeCallHook | undefined;
   readonly #inputSchema: ScopeOptions["inputSchema"];
+  readonly #observer: CallObserver | undefined;
   readonly #decisions = new Map<string, Decision>();
   /** Keyed like decisions; the value names the tool as `server/tool` for the summary. */
   readonly #stats = new Map<string, { name: string; stats: ToolStats }>();
@@ -156,6 +171,7 @@ export class RunScope {
     this.#confirm = opts.confirm;
     this.#beforeCall = opts.beforeCall;
     this.#inputSchema = opts.inputSchema;
+    this.#observer = opts.observer;
   }
 
   /** Aborted when the run is; every downstream call gets a signal that follows it. */
@@ -200,7 +216,11 @@ export class RunScope {
     if (refusal === undefined && this.maxCalls !== null && this.callsMade >= this.maxCalls) {
       refusal = `call budget spent: this run may make ${this.maxCalls} tool calls`;
     }
-    if (refusal !== undefined) throw this.#refuse(decision, server, tool, refusal);
+    if (refusal !== undefined) {
+      this.#observer?.denied(server, tool, args, refusal);
+      throw this.#refuse(decision, server, tool, refusal);
+    }
+    const watch = this.#observer?.admitted(server, tool, args);
     this.callsMade++;
     this.inFlight++;
     // A signal per call, linked to the run's: the SDK never removes the abort listener it adds to
@@ -230,10 +250,13 @@ export class RunScope {
           throw err;
         }
       }
+      watch?.sent();
       const result = await raceAbort(fn(call.signal), call.signal);
       this.#record(decision.stats, started, result.isError === true);
+      watch?.done(result);
       return result;
     } catch (err) {
+      watch?.failed(err, this.aborted);
       if (err instanceof CallDeniedError) throw err;
       this.#record(decision.stats, started, true);
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;

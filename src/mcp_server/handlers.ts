@@ -11,7 +11,10 @@ import type { SessionWorker } from "../executor/sessions.ts";
 import type { RunResult } from "../executor/types.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
 import { refusedAnswer, runAnswer } from "./answer.ts";
-import { ProgressLines } from "./progress.ts";
+import type { SessionReport } from "../executor/sessions.ts";
+import type { RunRequest } from "../executor/types.ts";
+import { startTask } from "./tasks.ts";
+import { executeLive } from "./tasks_poll.ts";
 import type { OrchService } from "./service.ts";
 import { describeArgsError, DocsArgs, ExecuteArgs, ListArgs, NoArgs, SearchArgs } from "./tools.ts";
 
@@ -24,6 +27,12 @@ export interface CallExtra {
   confirm?: ConfirmHook;
   /** The MCP session (Streamable HTTP); persistent sessions of two clients never mix. */
   sessionId?: string;
+  /** Who reads a run's output (one MCP session): get_run's cursor is kept per reader. */
+  reader?: string;
+  /** Set when the call is task-augmented (MCP Tasks). */
+  task?: { ttl?: number };
+  /** A log notification to this session's client (logging capability). */
+  log?: (level: "info" | "warning" | "error", logger: string, data: string) => void;
 }
 
 /** A result as structuredContent and as the same JSON in a text item. */
@@ -61,47 +70,65 @@ export function agentTimeout(requested: number | undefined, configured: number |
   return Math.min(requested, configured);
 }
 
-/** execute_composed_code: one policy run; output lines stream as progress when the client asks. */
+/** execute_composed_code: one policy run, answered within the wait bound (get_run follows a longer one), or a task. */
 export async function executeCode(service: OrchService, raw: unknown, extra: CallExtra): Promise<CallToolResult> {
   const parsed = ExecuteArgs.safeParse(raw ?? {});
   const refuse = (error: string) => jsonResult(refusedAnswer(error), true);
   if (!parsed.success) return refuse(describeArgsError("execute_composed_code", parsed.error));
-  const { code, timeout, allowed_tools, session_id, persistent } = parsed.data;
+  const { code, timeout, allowed_tools, session_id, persistent, wait } = parsed.data;
   if (code.trim() === "") return refuse("code is empty: pass the Python policy to run as `code`");
   let session: { worker: SessionWorker; note?: string } | undefined;
   if (persistent) {
     if (!session_id) return refuse('persistent=true needs a session_id (e.g. "pick_and_place")');
+    if (extra.task) return refuse("persistent sessions do not run as tasks: call without task, or without persistent");
     try {
       session = service.sessions.acquire(session_id, extra.sessionId);
     } catch (err) {
       return refuse(errorText(err));
     }
   }
-  const token = extra._meta?.progressToken;
-  const progress = token === undefined ? undefined : new ProgressLines((n, message) =>
-    extra.sendNotification({
-      method: "notifications/progress",
-      params: { progressToken: token, progress: n, message },
-    })
-  );
-  let r: RunResult | undefined;
+  const req: RunRequest = {
+    code,
+    timeoutSec: agentTimeout(timeout, service.session.config.orchestrator.limits.timeout),
+    allow: allowed_tools,
+    confirm: extra.confirm,
+    by: "serve",
+    worker: session?.worker,
+  };
+  // A session is given back when its run ends, whether the answer came within the wait bound or later.
+  let report: SessionReport | undefined;
+  let released = false;
+  const release = (r: RunResult | undefined) => {
+    if (!session || released) return;
+    released = true;
+    report = service.sessions.release(session.worker, r, session.note);
+  };
   try {
-    r = await service.run({
-      code,
-      timeoutSec: agentTimeout(timeout, service.session.config.orchestrator.limits.timeout),
-      allow: allowed_tools,
-      signal: extra.signal,
-      confirm: extra.confirm,
-      onStdout: progress?.sink("stdout"),
-      onStderr: progress?.sink("stderr"),
-      worker: session?.worker,
-    });
-    await progress?.flush();
-    return jsonResult(runAnswer(r, session && service.sessions.release(session.worker, r, session.note)));
+    if (extra.task) return startTask(service, req, extra) as unknown as CallToolResult;
+    return await executeLive(service, req, extra, wait, { onEnd: release, report: () => report });
   } catch (err) {
-    const report = session && service.sessions.release(session.worker, undefined, session.note);
+    release(undefined);
     return jsonResult(refusedAnswer(`orch: ${errorText(err)}`, 1, report), true);
   }
+}
+
+/**
+ * A run's end as a tool result (the seed's answer, plus the call summary): only success is a plain
+ * result; a failed, timed-out or aborted run is a tool error (`isError`), its structured content kept.
+ * `slice` replaces the output with what a get_run reader has not seen yet.
+ */
+export function runToolResult(
+  r: RunResult,
+  session?: SessionReport,
+  slice?: { output: string; error: string },
+): CallToolResult {
+  const answer = runAnswer(r, session);
+  if (slice) {
+    answer.output = slice.output;
+    answer.error = slice.error;
+  }
+  answer.summary = r.summary;
+  return jsonResult(answer, r.status !== "success");
 }
 
 /** list_available_tools: every server's tools with the seed's fields (docstrings when asked). */

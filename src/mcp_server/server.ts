@@ -13,7 +13,9 @@ import { approvalsVia } from "./approval.ts";
 import { DirectTools } from "./direct.ts";
 import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";
 import type { OrchService } from "./service.ts";
-import { DOCS, EXECUTE, LIST, ORCH_TOOLS, REFRESH, SEARCH } from "./tools.ts";
+import { RunTaskStore } from "./tasks.ts";
+import { cancelRun, getRun } from "./tasks_poll.ts";
+import { CANCEL_RUN, DOCS, EXECUTE, GET_RUN, LIST, ORCH_TOOLS, REFRESH, SEARCH } from "./tools.ts";
 
 /**
  * A JSON-RPC error whose message is just `message`: an McpError's own message starts with
@@ -31,6 +33,8 @@ const HANDLERS: Record<string, Handler> = {
   [REFRESH]: refreshTools,
   [DOCS]: apiDocs,
   [SEARCH]: search,
+  [GET_RUN]: getRun,
+  [CANCEL_RUN]: cancelRun,
 };
 
 const INSTRUCTIONS = "Write one Python policy for multi-step work and run it with execute_composed_code; " +
@@ -43,14 +47,20 @@ export function createMcpServer(service: OrchService): Server {
   // (called only once a call arrives, when `server` below exists).
   const confirm: ConfirmHook = (srv, tool, args) => approvalsVia(server)(srv, tool, args);
   const direct = service.expose !== "code" ? new DirectTools(service, confirm) : undefined;
+  const tasks = code ? { list: {}, cancel: {}, requests: { tools: { call: {} } } } : undefined;
   const server = new Server(
     { name: "orch", version: VERSION },
     {
       // logging: the SDK then answers logging/setLevel and filters notifications/message by it.
-      capabilities: { tools: { listChanged: direct !== undefined }, logging: {} },
-      ...(code ? { instructions: INSTRUCTIONS } : {}),
+      capabilities: { tools: { listChanged: direct !== undefined }, logging: {}, ...(tasks ? { tasks } : {}) },
+      ...(code ? { instructions: INSTRUCTIONS, taskStore: new RunTaskStore(service) } : {}),
     },
   );
+  // get_run keeps one read cursor per session.
+  const reader = crypto.randomUUID();
+  const log: CallExtra["log"] = (level, logger, data) => {
+    server.sendLoggingMessage({ level, logger, data }).catch(() => {});
+  };
 
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const tools: Tool[] = code ? [...ORCH_TOOLS] : [];
@@ -62,7 +72,13 @@ export function createMcpServer(service: OrchService): Server {
     const { name, arguments: args } = req.params;
     const own = code ? HANDLERS[name] : undefined;
     if (own) {
-      const withApproval: CallExtra = { ...(extra as CallExtra), confirm: approvalsVia(server, extra.signal) };
+      const withApproval: CallExtra = {
+        ...(extra as CallExtra),
+        confirm: approvalsVia(server, extra.signal),
+        reader,
+        log,
+        ...(req.params.task ? { task: req.params.task } : {}),
+      };
       return await own(service, args ?? {}, withApproval);
     }
     if (direct && await direct.has(name)) return await direct.call(name, args ?? {}, extra as CallExtra);

@@ -9,6 +9,7 @@ import type { RunRequest, RunResult } from "../executor/run.ts";
 import { SessionPool } from "../executor/sessions.ts";
 import type { Session } from "../session.ts";
 import type { ClientIpc } from "../sources/client_ipc.ts";
+import { RunBook } from "../runs/live.ts";
 
 /** Which tools orch offers: its own (code), every downstream tool as `server__tool` (direct), or both. */
 export type Expose = "code" | "direct" | "both";
@@ -32,6 +33,8 @@ export class OrchService {
   readonly session: Session;
   readonly expose: Expose;
   readonly log: (line: string) => void;
+  /** Runs by id, live and recently ended (get_run, cancel_run, MCP Tasks). */
+  readonly runs: RunBook;
   readonly #ipc: ClientIpc | undefined;
   #sessions: SessionPool | undefined;
   readonly #shutdown = new AbortController();
@@ -46,6 +49,7 @@ export class OrchService {
     this.expose = opts.expose;
     this.log = opts.log;
     this.#ipc = opts.ipc;
+    this.runs = new RunBook({ keepSeconds: session.config.orchestrator.runs.keepSeconds });
   }
 
   /** Persistent sessions of execute_composed_code (made on first use). */

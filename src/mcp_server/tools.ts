@@ -11,6 +11,8 @@ export const LIST = "list_available_tools";
 export const REFRESH = "refresh_tools";
 export const DOCS = "get_api_documentation";
 export const SEARCH = "search_tools";
+export const GET_RUN = "get_run";
+export const CANCEL_RUN = "cancel_run";
 
 const EXECUTE_TEXT =
   `Run a Python policy that calls MCP tools as functions, with loops, ifs and try/except, instead of one tool call per turn.
@@ -18,7 +20,7 @@ Each tool is server__tool(...) (non-alphanumerics become _): ros_mcp_server__mov
 parallel(lambda: a(), lambda: b()) runs calls at once. print() what you need back.
 First search_tools, then get_api_documentation for the few servers you use.
 persistent=true + session_id: variables, functions and imports carry to the next call with that id.
-Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error}.`;
+Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error, summary}, or after wait s {status: running, run_id}: then get_run.`;
 
 /** The tools orch always offers. */
 export const ORCH_TOOLS: Tool[] = [
@@ -33,9 +35,25 @@ export const ORCH_TOOLS: Tool[] = [
         allowed_tools: { type: "array", items: { type: "string" }, description: "server/tool globs this run may call" },
         session_id: { type: "string" },
         persistent: { type: "boolean", default: false },
+        wait: { type: "integer", description: "seconds" },
       },
       required: ["code"],
     },
+    execution: { taskSupport: "optional" },
+  },
+  {
+    name: GET_RUN,
+    description: "Waits up to wait_seconds for a run's new output or end; returns them and the summary.",
+    inputSchema: {
+      type: "object",
+      properties: { run_id: { type: "string" }, wait_seconds: { type: "integer" } },
+      required: ["run_id"],
+    },
+  },
+  {
+    name: CANCEL_RUN,
+    description: "Abort a run.",
+    inputSchema: { type: "object", properties: { run_id: { type: "string" } }, required: ["run_id"] },
   },
   {
     name: SEARCH,
@@ -76,9 +94,18 @@ export const ExecuteArgs = z.object({
   session_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits or _ . : -").optional()
     .or(z.literal("").transform(() => undefined)),
   persistent: z.boolean().default(false),
+  wait: z.number().nonnegative().optional(),
 });
 
 export const ListArgs = z.object({ include_descriptions: z.boolean().default(false) });
+
+export const GetRunArgs = z.object({
+  run_id: z.string().min(1),
+  wait_seconds: z.number().nonnegative().optional(),
+  offset: z.number().int().nonnegative().optional(),
+});
+
+export const CancelRunArgs = z.object({ run_id: z.string().min(1) });
 
 export const SearchArgs = z.object({
   query: z.string(),

@@ -12,11 +12,13 @@ Deno.test("orch serve over stdio offers its tools and answers each with the seed
   const cfg = robotConfig();
   const orch = await connectStdio(["serve", "--config", cfg.path]);
   try {
-    await t.step("orch serve lists its five tools and nothing else", async () => {
+    await t.step("orch serve lists its seven tools and nothing else", async () => {
       const { tools } = await orch.client.listTools();
       assert.deepEqual(tools.map((x) => x.name).sort(), [
+        "cancel_run",
         "execute_composed_code",
         "get_api_documentation",
+        "get_run",
         "list_available_tools",
         "refresh_tools",
         "search_tools",
