@@ -13,6 +13,8 @@ import { sanitizeIdentifier } from "./codegen/names.ts";
 import { Executor, type RunRequest, type RunResult } from "./executor/run.ts";
 import { staticHooks } from "./introspect/mod.ts";
 import { IpcHost } from "./ipc/host.ts";
+import { RunBoard } from "./runs/board.ts";
+import { policyTitle } from "./runs/run_journal.ts";
 import type { ToolSource } from "./sources/types.ts";
 
 export interface SessionOptions {
@@ -21,6 +23,8 @@ export interface SessionOptions {
   cacheDir: string;
   /** Keep tool lists in the on-disk cache (default true; hybrid mode asks the client every time). */
   useCache?: boolean;
+  /** Says a warning (e.g. the run board cannot be used). */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -45,6 +49,8 @@ export class Session {
   readonly cacheDir: string;
   readonly cache: CatalogCache;
   readonly host: IpcHost;
+  /** This process's runs as `orch runs` and `orch stop` see them. */
+  readonly board: RunBoard;
   #catalog: Catalog | undefined;
   #api: ApiDir | undefined;
   #loading: Promise<Catalog> | undefined;
@@ -62,6 +68,7 @@ export class Session {
       catalog: () => this.#catalog,
       ensureServer: (server) => this.#ensureServer(server),
     });
+    this.board = new RunBoard(opts.warn);
   }
 
   /**
@@ -141,11 +148,28 @@ export class Session {
       bootstrap: api.bootstrap,
       runsDir: join(this.cacheDir, "runs"),
     });
-    return { ...(await executor.run(req)), apiWarnings: api.warnings };
+    // `orch stop` from another shell aborts the run like a client cancel.
+    const runId = req.runId ?? crypto.randomUUID();
+    const stopper = new AbortController();
+    const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
+    const running = executor.run({ ...req, runId, signal });
+    const off = this.board.add(
+      { run_id: runId, by: req.by ?? "run", title: policyTitle(req.code), folder: join(this.cacheDir, "runs", runId) },
+      (why) => {
+        stopper.abort(why);
+        return running.then((r) => r.status, () => "error");
+      },
+    );
+    try {
+      return { ...(await running), apiWarnings: api.warnings };
+    } finally {
+      off();
+    }
   }
 
   /** Stops the shim and every server. */
   async close(): Promise<void> {
+    this.board.close();
     await this.host.close();
     await this.source.close();
   }

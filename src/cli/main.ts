@@ -9,6 +9,8 @@ import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
 import { runCommand } from "./run.ts";
 import { serveCommand } from "./serve.ts";
+import { runsCommand } from "./runs.ts";
+import { stopCommand } from "./stop.ts";
 
 export const HELP = `orch ${VERSION}: run one Python policy that calls tools from many MCP servers
 
@@ -23,6 +25,8 @@ Commands:
   gen         write unified_api.py/.pyi for editors (-o DIR)
   doctor      check python3, the sandbox and every server, and say what is wrong
   introspect  read a Python FastMCP server's tools from its source
+  runs        active and recent runs of every orch of this user (show ID, tail ID)
+  stop ID     stop a run from any shell (--all: every run)
   help TOPIC  more help (topics: config, or any command)
 
 Global options:
@@ -74,6 +78,8 @@ const COMMANDS: Record<string, Command> = {
   gen: genCommand,
   doctor: doctorCommand,
   introspect: introspectCommand,
+  runs: runsCommand,
+  stop: stopCommand,
 };
 
 async function help(topic: string | undefined): Promise<number> {

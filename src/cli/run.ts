@@ -10,6 +10,7 @@ import { describeLimits, type LimitOverrides } from "../executor/limits.ts";
 import { openSnapshot } from "../executor/snapshot.ts";
 import { withContext } from "./context.ts";
 import { ttyConfirm } from "./tty_confirm.ts";
+import { callLines, resultJson } from "./runs.ts";
 
 export const RUN_HELP = `Usage: orch run [options] POLICY.py [-- ARGS...]
        orch run [options] -            (policy on stdin)
@@ -43,6 +44,10 @@ Options:
                          snapshot from before it)
       --refresh          re-discover tools instead of using the cache
   -v, --verbose          say which config, catalog, sandbox and limits are used
+  -q, --quiet            no line per tool call on a terminal's stderr
+      --json             print the result as JSON on stdout (status, output,
+                         error, calls, summary of every call); the policy's
+                         stdout goes into it instead of to the terminal
   -h, --help             this help
 
 Calls of tools listed under "confirm" in the config are put to you on the
@@ -109,6 +114,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       session: { type: "string" },
       refresh: { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
+      quiet: { type: "boolean", short: "q" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -196,7 +203,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         waitExclusive: !values["no-wait"],
         cwd: process.cwd(),
         signal: ac.signal,
-        onStdout: out.write,
+        onStdout: values.json ? undefined : out.write,
         onStderr: err.write,
         ...(snapshot
           ? {
@@ -207,6 +214,8 @@ export async function runCommand(argv: string[]): Promise<number> {
             },
           }
           : {}),
+        onCall: values.quiet || values.json ? undefined : callLines(err.write),
+        by: "run",
       });
       if (result.status === "timeout") say(`run ${result.reason}`);
       if (result.status === "aborted") say(`run aborted: ${result.reason}`);
@@ -219,6 +228,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         );
         say(`run ${result.runId}: ${result.status}, ${result.calls} calls, ${result.durationMs} ms`);
       }
+      if (values.json) await out.write(new TextEncoder().encode(resultJson(result) + "\n"));
       await out.flush();
       await err.flush();
       return result.returncode;
@@ -226,6 +236,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       snapshot?.release();
       for (const off of offs) off();
       await approvals.close();
+      session.board.close();
       await session.host.close();
     }
   }, { ownSignals: true });

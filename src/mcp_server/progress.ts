@@ -4,7 +4,6 @@
  * only its first MAX_LINE_BYTES, the rest is counted and dropped as it arrives (a policy printing one
  * 200 MB line must not stall the other runs of `orch serve`).
  */
-import type { CallRecord } from "../runs/journal.ts";
 
 /** Lines streamed per run before streaming stops (the result still has head and tail). */
 export const MAX_STREAMED_LINES = 5000;
@@ -96,11 +95,4 @@ export class ProgressLines {
     for (const partial of this.#partial.values()) if (!partial.empty) this.#line(partial.take());
     await this.#chain;
   }
-}
-
-/** One tool call as a progress line: `ros-mcp-server.move_to_grasp ok 1.2 s`. */
-export function callLine(call: CallRecord): string {
-  const secs = call.ms === undefined ? "" : ` ${(call.ms / 1000).toFixed(1)} s`;
-  const text = call.text && call.outcome !== "ok" ? `: ${call.text.slice(0, 120)}` : "";
-  return `${call.onAbort ? "onAbort " : ""}${call.server}.${call.tool} ${call.outcome}${secs}${text}`;
 }

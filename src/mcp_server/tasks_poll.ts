@@ -13,7 +13,8 @@ import type { RunResult } from "../executor/types.ts";
 import type { SessionReport } from "../executor/sessions.ts";
 import { seedStatus } from "./answer.ts";
 import { type CallExtra, jsonResult, runToolResult, textResult } from "./handlers.ts";
-import { callLine, ProgressLines } from "./progress.ts";
+import { ProgressLines } from "./progress.ts";
+import { callLine } from "../runs/journal.ts";
 import type { OrchService } from "./service.ts";
 import { CancelRunArgs, describeArgsError, GetRunArgs } from "./tools.ts";
 

@@ -248,3 +248,10 @@ export class Journal implements CallObserver {
     return this.#error;
   }
 }
+
+/** One call as a short line: `ros-mcp-server.move_to_grasp ok 1.2 s` (progress, terminals, `orch runs`). */
+export function callLine(call: CallRecord): string {
+  const secs = call.ms === undefined ? "" : ` ${(call.ms / 1000).toFixed(1)} s`;
+  const text = call.text && call.outcome !== "ok" ? `: ${call.text.slice(0, 120)}` : "";
+  return `${call.onAbort ? "onAbort " : ""}${call.server}.${call.tool} ${call.outcome}${secs}${text}`;
+}

@@ -71,6 +71,7 @@ export function runOrch(args: string[], opts: RunOptions = {}): Promise<OrchResu
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
   env.ORCH_CACHE_DIR ??= tempDir("orch-cache-");
+  env.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
   env.NO_COLOR = "1";
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd!, [...pre, ...args], { cwd: opts.cwd ?? tempDir(), env, stdio: "pipe" });

@@ -205,6 +205,7 @@ function baseEnv(opts: SpawnOptions): Record<string, string> {
   } else {
     env.ORCH_CACHE_DIR ??= tempDir("orch-cache-");
   }
+  env.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
   return env;
 }
 

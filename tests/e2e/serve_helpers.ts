@@ -36,6 +36,7 @@ export function orchEnv(env: Record<string, string | undefined> = {}): Record<st
   for (const [k, v] of Object.entries({ ...process.env, ORCH_CACHE_DIR: tempDir("orch-cache-"), ...env })) {
     if (v !== undefined) out[k] = v;
   }
+  out.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
   out.NO_COLOR = "1";
   return out;
 }
