@@ -10,10 +10,11 @@ import type { Catalog } from "./catalog/types.ts";
 import type { Config } from "./config/schema.ts";
 import { type ApiDir, materializeApi } from "./executor/api_dir.ts";
 import { sanitizeIdentifier } from "./codegen/names.ts";
-import { Executor, type RunRequest, type RunResult } from "./executor/run.ts";
+import { Executor, type ExecutorDeps, type RunRequest, type RunResult } from "./executor/run.ts";
 import { staticHooks } from "./introspect/mod.ts";
 import { IpcHost } from "./ipc/host.ts";
 import { RunBoard } from "./runs/board.ts";
+import { prune } from "./runs/retention.ts";
 import { policyTitle } from "./runs/run_journal.ts";
 import type { ToolSource } from "./sources/types.ts";
 
@@ -25,6 +26,8 @@ export interface SessionOptions {
   useCache?: boolean;
   /** Says a warning (e.g. the run board cannot be used). */
   warn?: (line: string) => void;
+  /** Opens run journals (tests give a full disk). */
+  openJournal?: ExecutorDeps["openJournal"];
 }
 
 /**
@@ -56,6 +59,8 @@ export class Session {
   #loading: Promise<Catalog> | undefined;
   readonly #ensuring = new Map<string, Promise<void>>();
   readonly #useCache: boolean;
+  readonly #openJournal: ExecutorDeps["openJournal"];
+  #prunedAt = 0;
 
   constructor(opts: SessionOptions) {
     this.config = opts.config;
@@ -63,6 +68,7 @@ export class Session {
     this.cacheDir = opts.cacheDir;
     this.cache = new CatalogCache(join(opts.cacheDir, "catalog"));
     this.#useCache = opts.useCache ?? true;
+    this.#openJournal = opts.openJournal;
     this.host = new IpcHost({
       source: this.source,
       catalog: () => this.#catalog,
@@ -147,11 +153,13 @@ export class Session {
       apiDir: api.dir,
       bootstrap: api.bootstrap,
       runsDir: join(this.cacheDir, "runs"),
+      openJournal: this.#openJournal,
     });
     // `orch stop` from another shell aborts the run like a client cancel.
     const runId = req.runId ?? crypto.randomUUID();
     const stopper = new AbortController();
     const signal = req.signal ? AbortSignal.any([req.signal, stopper.signal]) : stopper.signal;
+    this.#prune();
     const running = executor.run({ ...req, runId, signal });
     const off = this.board.add(
       { run_id: runId, by: req.by ?? "run", title: policyTitle(req.code), folder: join(this.cacheDir, "runs", runId) },
@@ -164,6 +172,17 @@ export class Session {
       return { ...(await running), apiWarnings: api.warnings };
     } finally {
       off();
+    }
+  }
+
+  /** Keeps run folders and logs within the config's bounds (at most every 30 s). */
+  #prune(): void {
+    if (Date.now() - this.#prunedAt < 30_000) return;
+    this.#prunedAt = Date.now();
+    try {
+      prune(this.cacheDir, this.config.orchestrator.runs, this.board.active(), this.board.dir);
+    } catch {
+      // Retention is housekeeping: a folder that cannot be removed now is tried again later.
     }
   }
 

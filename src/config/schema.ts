@@ -76,6 +76,8 @@ export const RunsSchema = z.object({
   keep: z.number().int().positive().default(200),
   /** Megabytes all run folders together may use; the oldest go first. */
   maxMb: z.number().positive().default(1024),
+  /** Megabytes the servers' stderr logs may use; the oldest go first. */
+  logsMb: z.number().positive().default(256),
 });
 
 export const OrchestratorSchema = z.object({

@@ -62,6 +62,14 @@ export function createMcpServer(service: OrchService): Server {
     server.sendLoggingMessage({ level, logger, data }).catch(() => {});
   };
 
+  // orch's own log lines (warnings, runs that ended) reach the client as log notifications too.
+  const offLog = service.onLog((line) => log(/warning|fail|error/i.test(line) ? "warning" : "info", "orch", line));
+  const closing = server.onclose;
+  server.onclose = () => {
+    offLog();
+    closing?.();
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const tools: Tool[] = code ? [...ORCH_TOOLS] : [];
     if (direct) tools.push(...await direct.list());

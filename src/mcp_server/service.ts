@@ -39,6 +39,7 @@ export class OrchService {
   #sessions: SessionPool | undefined;
   readonly #shutdown = new AbortController();
   readonly #listeners = new Set<() => void>();
+  readonly #logTaps = new Set<(line: string) => void>();
   readonly #runs = new Set<Promise<unknown>>();
   #ready: Promise<void> | undefined;
   #refreshing: Promise<Catalog> | undefined;
@@ -47,7 +48,10 @@ export class OrchService {
   constructor(session: Session, opts: ServiceOptions) {
     this.session = session;
     this.expose = opts.expose;
-    this.log = opts.log;
+    this.log = (line) => {
+      opts.log(line);
+      for (const tap of this.#logTaps) tap(line);
+    };
     this.#ipc = opts.ipc;
     this.runs = new RunBook({ keepSeconds: session.config.orchestrator.runs.keepSeconds });
   }
@@ -144,6 +148,12 @@ export class OrchService {
   onListChanged(fn: () => void): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
+  }
+
+  /** Hears each line of orch's log (sessions send them as log notifications); returns the unsubscribe. */
+  onLog(fn: (line: string) => void): () => void {
+    this.#logTaps.add(fn);
+    return () => this.#logTaps.delete(fn);
   }
 
   /** Runs a policy; shutdown aborts it like a client cancel. Throws when hybrid mode cannot reach the client. */

@@ -171,6 +171,20 @@ export class RunBoard {
     return answer;
   }
 
+  /** Ids of this process's runs still going. */
+  active(): Set<string> {
+    return new Set(this.#runs.keys());
+  }
+
+  /** The board folder, or undefined when it cannot be used. */
+  get dir(): string | undefined {
+    try {
+      return this.#dir ??= boardDir();
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Closes the control socket. */
   close(): void {
     if (!this.#server || !this.#dir) return;

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { CallToolResultSchema, type Client } from "../../src/deps/mcp_sdk.ts";
+import { CallToolResultSchema, type Client, LoggingMessageNotificationSchema } from "../../src/deps/mcp_sdk.ts";
 import { survivors } from "./helpers.ts";
 import { robotEvents, securityConfig, slowEvents, until } from "./security_helpers.ts";
 import { connectStdio, startHttp, structured, textOf } from "./serve_helpers.ts";
@@ -30,6 +30,15 @@ function config() {
 
 const longPolicy = (s: number) =>
   `print("start", flush=True)\nprint(slow__sleep(seconds=${s}))\nprint("done", flush=True)\n`;
+
+/** The robot's stop count; 0 before its world exists. */
+function stops(world: string): number {
+  try {
+    return robotEvents(world).stop_count;
+  } catch {
+    return 0;
+  }
+}
 
 async function call(client: Client, name: string, args: Record<string, unknown>) {
   return await client.callTool({ name, arguments: args }, CallToolResultSchema, { timeout: CLIENT_TIMEOUT_MS });
@@ -229,5 +238,67 @@ Deno.test(
       await orch.stop();
     }
     assert.deepEqual(await survivors(cfg.tag), []);
+  },
+);
+
+Deno.test(
+  "runs: with a progress token each tool call is a progress message; stderr lines are log notifications",
+  opts,
+  async () => {
+    const cfg = config();
+    const orch = await connectStdio(["serve", "-c", cfg.path]);
+    try {
+      const logs: { level: string; logger?: string; data: unknown }[] = [];
+      orch.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        logs.push(n.params);
+      });
+      const messages: string[] = [];
+      const code = 'import sys\nprint("hi", flush=True)\nprint("careful", file=sys.stderr, flush=True)\n' +
+        "slow__sleep(seconds=0)\n";
+      const r = await orch.client.callTool(
+        { name: "execute_composed_code", arguments: { code, wait: 120 } },
+        CallToolResultSchema,
+        {
+          onprogress: (p) => messages.push(String(p.message)),
+        },
+      );
+      assert.equal(structured(r).status, "success");
+      assert.ok(messages.includes("hi"), JSON.stringify(messages));
+      assert.ok(messages.some((m) => /^slow\.sleep ok \d+\.\d s$/.test(m)), JSON.stringify(messages));
+      await until(
+        () => logs.some((l) => l.logger === "policy" && l.data === "careful"),
+        10_000,
+        "the log notification",
+      );
+      assert.ok(logs.some((l) => l.logger === "orch" && /run .* success/.test(String(l.data))), JSON.stringify(logs));
+    } finally {
+      await orch.close();
+    }
+  },
+);
+
+Deno.test(
+  "runs: a client cancel while execute_composed_code waits aborts the run mid-call and sends the stop",
+  opts,
+  async () => {
+    const cfg = config();
+    const orch = await connectStdio(["serve", "-c", cfg.path]);
+    try {
+      const ac = new AbortController();
+      const pending = orch.client.callTool(
+        { name: "execute_composed_code", arguments: { code: longPolicy(600), wait: 600 } },
+        CallToolResultSchema,
+        { signal: ac.signal, timeout: 600_000 },
+      );
+      await until(() => slowEvents(cfg.log).some((e) => e.event === "call" && e.tool === "sleep"), 20_000, "the call");
+      ac.abort("the agent gave up");
+      await assert.rejects(pending);
+      await until(() => stops(cfg.world) === 1, 20_000, "the stop");
+      const events = slowEvents(cfg.log);
+      const sent = events.find((e) => e.event === "call" && e.tool === "sleep")!;
+      assert.ok(events.some((e) => e.event === "cancelled" && e.requestId === sent.id), JSON.stringify(events));
+    } finally {
+      await orch.close();
+    }
   },
 );
