@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { CallToolResultSchema, type Client, LoggingMessageNotificationSchema } from "../../src/deps/mcp_sdk.ts";
-import { survivors } from "./helpers.ts";
+import { survivors, tempDir } from "./helpers.ts";
 import { robotEvents, securityConfig, slowEvents, until } from "./security_helpers.ts";
 import { connectStdio, startHttp, structured, textOf } from "./serve_helpers.ts";
 
@@ -107,7 +107,10 @@ Deno.test("runs: a failed run is a tool error with its structured content kept",
   const cfg = config();
   const orch = await connectStdio(["serve", "-c", cfg.path]);
   try {
-    const r = await call(orch.client, "execute_composed_code", { code: "raise SystemExit(3)" });
+    const r = await orch.client.callTool({
+      name: "execute_composed_code",
+      arguments: { code: "raise SystemExit(3)", wait: 120 },
+    });
     assert.equal(r.isError, true);
     const sc = structured(r);
     assert.equal(sc.status, "error");
@@ -299,6 +302,34 @@ Deno.test(
       assert.ok(events.some((e) => e.event === "cancelled" && e.requestId === sent.id), JSON.stringify(events));
     } finally {
       await orch.close();
+    }
+  },
+);
+
+Deno.test(
+  "runs: after orch restarts, get_run of a run it no longer holds names its journal; run folders survive",
+  opts,
+  async () => {
+    const cfg = config();
+    const env = { ORCH_CACHE_DIR: tempDir("orch-cache-") };
+    const first = await connectStdio(["serve", "-c", cfg.path], { env });
+    let runId = "";
+    try {
+      const r = structured(
+        await first.client.callTool({ name: "execute_composed_code", arguments: { code: "print(1)", wait: 120 } }),
+      );
+      assert.equal(r.status, "success");
+      runId = String(r.run_id);
+    } finally {
+      await first.close();
+    }
+    const second = await connectStdio(["serve", "-c", cfg.path], { env });
+    try {
+      const r = await call(second.client, "get_run", { run_id: runId });
+      assert.equal(r.isError, true);
+      assert.match(textOf(r), new RegExp(`run ${runId} is no longer kept .*journal\\.jsonl`));
+    } finally {
+      await second.close();
     }
   },
 );
