@@ -243,7 +243,8 @@ export class Executor {
     else if (status === "aborted") returncode = 130;
     status ??= returncode === 0 ? "success" : "error";
     const durationMs = Math.round(performance.now() - started);
-    journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade });
+    const sandbox = contained?.sandbox ?? "none";
+    journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade, sandbox });
     journal.close();
     return {
       status,
@@ -256,7 +257,7 @@ export class Executor {
       outputDir,
       calls: scope.callsMade,
       denied: scope.denied,
-      sandbox: contained?.sandbox ?? "none",
+      sandbox,
       ...(contained?.note ? { sandboxNote: contained.note } : {}),
       ...(contained?.user ? { user: contained.user } : {}),
       limits: {

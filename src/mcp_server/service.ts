@@ -33,8 +33,6 @@ export class OrchService {
   readonly session: Session;
   readonly expose: Expose;
   readonly log: (line: string) => void;
-  /** Runs by id, live and recently ended (get_run, cancel_run, MCP Tasks). */
-  readonly runs: RunBook;
   readonly #ipc: ClientIpc | undefined;
   #sessions: SessionPool | undefined;
   readonly #shutdown = new AbortController();
@@ -53,7 +51,13 @@ export class OrchService {
       for (const tap of this.#logTaps) tap(line);
     };
     this.#ipc = opts.ipc;
-    this.runs = new RunBook({ keepSeconds: session.config.orchestrator.runs.keepSeconds });
+  }
+
+  #runBook: RunBook | undefined;
+
+  /** Runs by id, live and recently ended (get_run, cancel_run, MCP Tasks). */
+  get runs(): RunBook {
+    return this.#runBook ??= new RunBook({ keepSeconds: this.session.config.orchestrator.runs.keepSeconds });
   }
 
   /** Persistent sessions of execute_composed_code (made on first use). */

@@ -178,3 +178,23 @@ Deno.test("operator: orch run prints a line per call on a terminal, none on a pi
   assert.doesNotMatch(quiet.stdout, /· slow\.sleep/);
   assert.match(quiet.stdout, /slow\.sleep: ok/);
 });
+
+Deno.test(
+  "operator: orch stop --all stops an orch run mid-call: cancel at the server, then the stop",
+  opts,
+  async () => {
+    const env = board();
+    const cfg = securityConfig({ onAbort: ON_ABORT });
+    const run = spawnOrch(["run", "-c", cfg.path, policy("calls.py"), "--", 'slow.sleep:{"seconds": 600}'], { env });
+    await until(() => slowEvents(cfg.log).some((e) => e.event === "call" && e.tool === "sleep"), 20_000, "the call");
+    const stop = await runOrch(["stop", "--all"], { env });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /stopped run \S+ \(orch pid \d+\): aborted/);
+    const r = await run;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /run aborted: stopped by orch stop --all/);
+    assert.equal(robotEvents(cfg.world).stop_count, 1);
+    const events = slowEvents(cfg.log);
+    assert.ok(events.some((e) => e.event === "cancelled"), JSON.stringify(events));
+  },
+);

@@ -49,7 +49,7 @@ Deno.test("orch serve --http serves MCP sessions behind a bearer token on 127.0.
       const client = await orch.connect();
       try {
         const { tools } = await client.listTools();
-        assert.equal(tools.length, 5);
+        assert.equal(tools.length, 7);
         const lines: string[] = [];
         const r = await client.callTool(
           {
@@ -62,7 +62,10 @@ Deno.test("orch serve --http serves MCP sessions behind a bearer token on 127.0.
         const res = structured(r);
         assert.equal(res.status, "success", JSON.stringify(res));
         assert.equal(res.output, "hello True\n");
-        assert.deepEqual(lines, ["hello True"]);
+        // Each tool call is a progress message too (issue 11), besides the output lines.
+        assert.equal(lines.length, 2, JSON.stringify(lines));
+        assert.match(lines[0]!, /^ros-mcp-server\.list_objects ok \d+\.\d s$/);
+        assert.equal(lines[1], "hello True");
       } finally {
         await client.close();
       }
