@@ -48,6 +48,8 @@ export const REDACTED = "[redacted]";
 const LIST_MAX = 5;
 const ARGS_MAX_CHARS = 2000;
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+/** Milliseconds call lines wait to be written together (what a crash of orch can lose). */
+const FLUSH_MS = 20;
 const enc = new TextEncoder();
 
 /** Writes lines to a file; throws what the file system says (tests inject a failing one). */
@@ -75,8 +77,34 @@ export function redact(value: unknown, secret: ReadonlySet<string>): unknown {
   return out;
 }
 
+let isoMs = 0;
+let isoText = "";
+/** The time as ISO 8601, formatted once per millisecond (formatting costs more than the rest of a line). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoMs) {
+    isoMs = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
+/** True when a secret name occurs anywhere in `value` (most calls have none: nothing is copied then). */
+function hasSecret(value: unknown, secret: ReadonlySet<string>): boolean {
+  if (value === null || typeof value !== "object") return false;
+  if (Array.isArray(value)) return value.some((v) => hasSecret(v, secret));
+  for (const [k, v] of Object.entries(value)) if (secret.has(k.toLowerCase()) || hasSecret(v, secret)) return true;
+  return false;
+}
+
 function argsForJournal(args: Record<string, unknown>, secret: ReadonlySet<string>): unknown {
-  const clean = redact(args, secret);
+  const clean = hasSecret(args, secret) ? redact(args, secret) : args;
+  // A cheap bound first: only arguments that may be long are measured.
+  if (
+    Object.keys(args).length < 16 && Object.values(args).every((v) => typeof v !== "object" && String(v).length < 100)
+  ) {
+    return clean;
+  }
   const text = JSON.stringify(clean) ?? "{}";
   return text.length > ARGS_MAX_CHARS ? { "[truncated]": text.slice(0, ARGS_MAX_CHARS) } : clean;
 }
@@ -111,6 +139,8 @@ export class Journal implements CallObserver {
   #bytes = 0;
   #error: string | undefined;
   #closed = false;
+  readonly #queue: string[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #nextId = 1;
   readonly #counts = new Map<string, Partial<Record<CallOutcome, number>>>();
   readonly #failed: CallRecord[] = [];
@@ -126,19 +156,36 @@ export class Journal implements CallObserver {
     this.#onCall = opts.onCall;
   }
 
-  /** Writes one event line; a failure is remembered, never thrown. */
+  /**
+   * Queues one event line; lines reach the file together at most FLUSH_MS later (one write for a
+   * burst of calls), at once for the run's start, abort and end. A failure is remembered, never thrown.
+   */
   event(type: string, fields: Record<string, unknown>): void {
     if (this.#error !== undefined || this.#closed) return;
+    const line = JSON.stringify({ t: isoNow(), type, ...fields }) + "\n";
+    if (this.#bytes + line.length > this.#maxBytes) {
+      this.#queue.push(JSON.stringify({ t: isoNow(), type: "truncated" }) + "\n");
+      this.flush();
+      this.#error = `the journal reached ${this.#maxBytes} bytes; later events are only counted`;
+      return;
+    }
+    this.#bytes += line.length;
+    this.#queue.push(line);
+    if (type !== "call") this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  /** Writes the queued lines now. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#queue.length === 0) return;
+    const text = this.#queue.join("");
+    this.#queue.length = 0;
+    if (this.#error !== undefined && !text.includes('"type":"truncated"')) return;
     try {
       this.#writer ??= this.#open();
-      const line = JSON.stringify({ t: new Date().toISOString(), type, ...fields }) + "\n";
-      if (this.#bytes + line.length > this.#maxBytes) {
-        this.#writer.write(JSON.stringify({ t: new Date().toISOString(), type: "truncated" }) + "\n");
-        this.#error = `the journal reached ${this.#maxBytes} bytes; later events are only counted`;
-        return;
-      }
-      this.#writer.write(line);
-      this.#bytes += line.length;
+      this.#writer.write(text);
     } catch (err) {
       this.#error = `cannot write the journal: ${errorText(err)}`;
     }
@@ -222,6 +269,7 @@ export class Journal implements CallObserver {
 
   /** The compact summary for a run's result (live while the run goes on). */
   summary(): JournalSummary {
+    this.flush();
     return {
       tools: Object.fromEntries(this.#counts),
       failed: [...this.#failed],
@@ -234,6 +282,7 @@ export class Journal implements CallObserver {
 
   /** Closes the file (later events are dropped). */
   close(): void {
+    this.flush();
     try {
       this.#writer?.close();
     } catch {
