@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorText, OrchError } from "../errors.ts";
+import { pidAlive } from "../executor/proc.ts";
 import { rt } from "../runtime/mod.ts";
 
 /** One run as the board lists it. */
@@ -62,15 +63,8 @@ export function socketPath(dir: string, pid: number): string {
   return join(dir, "procs", `${pid}.sock`);
 }
 
-/** True when process `pid` exists (signal 0). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
-}
+/** True when process `pid` exists. */
+export const alive = pidAlive;
 
 /** Every entry on the board, oldest first; unreadable entries are skipped. */
 export function boardEntries(dir: string): BoardEntry[] {
