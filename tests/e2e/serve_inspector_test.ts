@@ -60,8 +60,10 @@ Deno.test({
     const env = { ORCH_CONFIG: cfg.path, ORCH_CACHE_DIR: tempDir("orch-cache-") };
     const listed = await inspector(["--method", "tools/list"], env) as { tools: { name: string }[] };
     assert.deepEqual(listed.tools.map((t) => t.name).sort(), [
+      "cancel_run",
       "execute_composed_code",
       "get_api_documentation",
+      "get_run",
       "list_available_tools",
       "refresh_tools",
       "search_tools",
