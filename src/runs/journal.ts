@@ -157,8 +157,8 @@ export class Journal implements CallObserver {
   }
 
   /**
-   * Queues one event line; lines reach the file together at most FLUSH_MS later (one write for a
-   * burst of calls), at once for the run's start, abort and end. A failure is remembered, never thrown.
+   * Queues one event line; call ends reach the file together at most FLUSH_MS later (one write for a
+   * burst of calls); a call's sending, the run's start, abort and end at once. A failure is remembered, never thrown.
    */
   event(type: string, fields: Record<string, unknown>): void {
     if (this.#error !== undefined || this.#closed) return;
@@ -222,6 +222,8 @@ export class Journal implements CallObserver {
         record.outcome = "sent";
         this.#inFlight.set(record.id, record);
         this.event("call", { ...line(), ...record });
+        // On disk before the call goes out: after a crash the journal still says what was in flight.
+        this.flush();
         this.#tell(record);
       },
       done: (result) => result.isError === true ? end("error", resultText(result)) : end("ok"),

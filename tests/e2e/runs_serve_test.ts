@@ -113,7 +113,7 @@ Deno.test("runs: a failed run is a tool error with its structured content kept",
     });
     assert.equal(r.isError, true);
     const sc = structured(r);
-    assert.equal(sc.status, "error");
+    assert.equal(sc.status, "failed");
     assert.equal(sc.returncode, 3);
   } finally {
     await orch.close();
