@@ -333,3 +333,33 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "runs: a persistent session call that outlasts the wait bound is followed by get_run, and the session goes on",
+  opts,
+  async () => {
+    const cfg = config();
+    const orch = await connectStdio(["serve", "-c", cfg.path]);
+    try {
+      const first = structured(
+        await orch.client.callTool({
+          name: "execute_composed_code",
+          arguments: { code: "x = 41\nslow__sleep(seconds=1)\n", session_id: "s1", persistent: true, wait: 0 },
+        }),
+      );
+      assert.equal(first.status, "running", JSON.stringify(first));
+      const answers = await pollToEnd(orch.client, String(first.run_id));
+      assert.equal(answers.at(-1)!.status, "success", JSON.stringify(answers.at(-1)));
+      const next = structured(
+        await orch.client.callTool({
+          name: "execute_composed_code",
+          arguments: { code: "print(x + 1)", session_id: "s1", persistent: true, wait: 120 },
+        }),
+      );
+      assert.equal(next.status, "success", JSON.stringify(next));
+      assert.equal(next.output, "42\n");
+    } finally {
+      await orch.close();
+    }
+  },
+);
