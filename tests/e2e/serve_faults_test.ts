@@ -129,7 +129,7 @@ Deno.test("orch serve --http serves a client of the old SSE transport at /sse", 
     });
     const client = new Client({ name: "old-sse-client", version: "1" });
     await client.connect(transport);
-    assert.equal((await client.listTools()).tools.length, 5);
+    assert.equal((await client.listTools()).tools.length, 7);
     const r = await client.callTool({ name: "execute_composed_code", arguments: { code: "print(6 * 7)" } });
     assert.equal(structured(r).output, "42\n");
     await client.close();

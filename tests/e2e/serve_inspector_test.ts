@@ -89,7 +89,7 @@ Deno.test({
     const cfg = robotConfig();
     const env = { ORCH_CACHE_DIR: tempDir("orch-cache-") };
     const listed = await inspector(["-c", cfg.path, "--method", "tools/list"], env) as { tools: unknown[] };
-    assert.equal(listed.tools.length, 5);
+    assert.equal(listed.tools.length, 7);
     const code = "print(len(ros_mcp_server__get_robot_state()) > 0)";
     const called = await inspector(
       ["-c", cfg.path, "--method", "tools/call", "--tool-name", "execute_composed_code", "--tool-arg", `code=${code}`],
@@ -112,7 +112,7 @@ Deno.test({
       for (const [path, transport] of [["/mcp", "http"], ["/sse", "sse"]] as const) {
         const url = new URL(path, orch.url).href;
         const listed = await inspector([], {}, [url, "--transport", transport, ...header]) as { tools: unknown[] };
-        assert.equal(listed.tools.length, 5, transport);
+        assert.equal(listed.tools.length, 7, transport);
       }
     } finally {
       await orch.stop();
