@@ -115,6 +115,7 @@ export type RemoteServer = z.infer<typeof RemoteServerSchema>;
 export type ServerConfig = z.infer<typeof ServerSchema>;
 export type Orchestrator = z.infer<typeof OrchestratorSchema>;
 export type ToolCall = z.infer<typeof ToolCallSchema>;
+export type RunsConfig = z.infer<typeof RunsSchema>;
 
 /** A loaded, validated config. */
 export interface Config {

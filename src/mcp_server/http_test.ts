@@ -140,7 +140,7 @@ Deno.test("createHttpApp() keeps an idle session whose client still holds its ev
     s.tick(3_600_000);
     const other = await s.connect();
     assert.equal(s.face.sessions(), 2);
-    assert.equal((await live.listTools()).tools.length, 5);
+    assert.equal((await live.listTools()).tools.length, 7);
     await other.close();
     await live.close();
   } finally {
@@ -164,7 +164,7 @@ Deno.test(
       const fresh = await s.connect();
       assert.equal(s.face.sessions(), 2);
       await assert.rejects(idle.listTools(), /Session not found/);
-      assert.equal((await fresh.listTools()).tools.length, 5);
+      assert.equal((await fresh.listTools()).tools.length, 7);
       // Every session busy: the next client is told so, and no run is touched.
       const pending2 = run(fresh);
       await until(() => s.runs.length === 2, "the second run to start");
@@ -198,7 +198,7 @@ Deno.test("createHttpApp() cancels the run of a request whose stream the client 
     aborter.abort();
     assert.equal(await s.runs[0]!.ended, "aborted");
     // The session lives on.
-    assert.equal((await client.listTools()).tools.length, 5);
+    assert.equal((await client.listTools()).tools.length, 7);
   } finally {
     await s.close();
   }
@@ -249,7 +249,7 @@ Deno.test("createHttpApp() without a token (--auth none) serves clients that sen
   try {
     const client = new Client({ name: "unit", version: "1" });
     await client.connect(new StreamableHTTPClientTransport(s.url));
-    assert.equal((await client.listTools()).tools.length, 5);
+    assert.equal((await client.listTools()).tools.length, 7);
     await client.close();
   } finally {
     await s.close();
@@ -263,7 +263,7 @@ Deno.test("createHttpApp() serves the old SSE transport at /sse and at /mcp", op
       const transport = new SSEClientTransport(new URL(path, s.url), { requestInit: { headers: s.headers } });
       const client = new Client({ name: "old-sse", version: "1" });
       await client.connect(transport);
-      assert.equal((await client.listTools()).tools.length, 5, path);
+      assert.equal((await client.listTools()).tools.length, 7, path);
       const pending = run(client);
       await until(() => s.runs.length === 1, "the run over SSE to start");
       s.runs.pop()!.release();

@@ -10,6 +10,7 @@ import { SessionPool } from "../executor/sessions.ts";
 import type { Session } from "../session.ts";
 import type { ClientIpc } from "../sources/client_ipc.ts";
 import { RunBook } from "../runs/live.ts";
+import { type RunsConfig, RunsSchema } from "../config/schema.ts";
 
 /** Which tools orch offers: its own (code), every downstream tool as `server__tool` (direct), or both. */
 export type Expose = "code" | "direct" | "both";
@@ -57,7 +58,12 @@ export class OrchService {
 
   /** Runs by id, live and recently ended (get_run, cancel_run, MCP Tasks). */
   get runs(): RunBook {
-    return this.#runBook ??= new RunBook({ keepSeconds: this.session.config.orchestrator.runs.keepSeconds });
+    return this.#runBook ??= new RunBook({ keepSeconds: this.runsConfig.keepSeconds });
+  }
+
+  /** The config's `orchestrator.runs`, or its defaults (a config built by hand may leave it out). */
+  get runsConfig(): RunsConfig {
+    return this.session.config.orchestrator?.runs ?? RunsSchema.parse({});
   }
 
   /** Persistent sessions of execute_composed_code (made on first use). */

@@ -100,7 +100,7 @@ export async function executeLive(
   extra.signal.addEventListener("abort", onCancel, { once: true });
   if (extra.signal.aborted) onCancel();
   const bound = new AbortController();
-  const waitS = wait ?? service.session.config.orchestrator.runs.waitSeconds;
+  const waitS = wait ?? service.runsConfig.waitSeconds;
   try {
     await Promise.race([run.done, sleep(waitS * 1000, bound.signal)]);
   } finally {
@@ -125,7 +125,7 @@ export async function executeLive(
 
 /** The answer for an id this service does not hold: expired (its journal is still on disk) or unknown. */
 function notHeld(service: OrchService, id: string): CallToolResult {
-  const keep = service.session.config.orchestrator.runs.keepSeconds;
+  const keep = service.runsConfig.keepSeconds;
   const folder = /^[A-Za-z0-9_-]+$/.test(id) ? join(service.session.cacheDir, "runs", id) : undefined;
   if (folder && existsSync(join(folder, JOURNAL_FILE))) {
     return textResult(
@@ -146,7 +146,7 @@ export async function getRun(service: OrchService, raw: unknown, extra: CallExtr
   if (!run) return notHeld(service, run_id);
   const reader = extra.reader ?? "";
   const from = offset ?? run.cursors.get(reader) ?? 0;
-  const waitS = Math.min(wait_seconds ?? service.session.config.orchestrator.runs.waitSeconds, MAX_POLL_S);
+  const waitS = Math.min(wait_seconds ?? service.runsConfig.waitSeconds, MAX_POLL_S);
   await run.wait(from, waitS * 1000, extra.signal);
   const slice = run.slice(from);
   run.cursors.set(reader, slice.next_offset);
