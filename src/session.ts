@@ -15,6 +15,7 @@ import { staticHooks } from "./introspect/mod.ts";
 import { IpcHost } from "./ipc/host.ts";
 import { RunBoard } from "./runs/board.ts";
 import { prune } from "./runs/retention.ts";
+import { DEFAULT_RUNS_TOTAL_MB } from "./executor/limits.ts";
 import { policyTitle } from "./runs/run_journal.ts";
 import type { ToolSource } from "./sources/types.ts";
 
@@ -180,7 +181,9 @@ export class Session {
     if (Date.now() - this.#prunedAt < 30_000) return;
     this.#prunedAt = Date.now();
     try {
-      prune(this.cacheDir, this.config.orchestrator.runs, this.board.active(), this.board.dir);
+      const orch = this.config.orchestrator;
+      const maxMb = orch.limits.runsTotalMb ?? DEFAULT_RUNS_TOTAL_MB;
+      prune(this.cacheDir, { ...orch.runs, maxMb }, this.board.active(), this.board.dir);
     } catch {
       // Retention is housekeeping: a folder that cannot be removed now is tried again later.
     }

@@ -67,7 +67,8 @@ orchestrator fields (besides python, sandbox, limits, allow, deny, guards,
 confirm, onAbort, env): secretArgs (argument names whose values run journals
 redact, besides password, token, secret, api_key...), runs {waitSeconds (50:
 execute_composed_code answers "running" after this), keepSeconds (3600: ended
-runs kept for get_run), keep (200 run folders), maxMb (1024), logsMb (256)}.
+runs kept for get_run), keep (200 run folders), logsMb (256)}; limits.runsTotalMb
+bounds the run folders' bytes.
 
 orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
 ./mcp_servers_config.json, ./mcp_config.json, $XDG_CONFIG_HOME/orch/config.json

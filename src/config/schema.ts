@@ -74,8 +74,6 @@ export const RunsSchema = z.object({
   keepSeconds: z.number().positive().default(3600),
   /** Run folders (journal, log, outputs) kept on disk, newest first. */
   keep: z.number().int().positive().default(200),
-  /** Megabytes all run folders together may use; the oldest go first. */
-  maxMb: z.number().positive().default(1024),
   /** Megabytes the servers' stderr logs may use; the oldest go first. */
   logsMb: z.number().positive().default(256),
 });

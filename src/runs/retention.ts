@@ -11,7 +11,7 @@ import { readJournal } from "./store.ts";
 export interface RetentionLimits {
   /** Run folders kept at most. */
   keep: number;
-  /** Megabytes all run folders may use together. */
+  /** Megabytes all run folders may use together (the config's `limits.runsTotalMb`). */
   maxMb: number;
   /** Megabytes the server logs folder may use. */
   logsMb: number;
