@@ -4,6 +4,7 @@ import { rt } from "../runtime/mod.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { VERSION } from "../version.ts";
 import { docsCommand, genCommand, searchCommand } from "./api.ts";
+import { checkCommand } from "./check.ts";
 import { introspectCommand } from "./introspect.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
@@ -16,6 +17,7 @@ Usage: orch <command> [options]
 
 Commands:
   run         run a Python policy (orch run policy.py)
+  check       check a policy against the tools without running it
   serve       be an MCP server (stdio, or --http HOST:PORT); "orch" alone with stdin not a terminal
   list        servers and their tools
   docs        the Python API as documentation
@@ -59,6 +61,9 @@ else standalone) | hybrid (never start own servers; no URL is an error) |
 standalone. orchestrator.clientWait: seconds hybrid mode waits for the client
 to list every server of this config (default 30).
 
+"orchestrator": {"preflight": false} turns off the check of every policy
+against the tools before it starts (see "orch check --help").
+
 orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
 ./mcp_servers_config.json, ./mcp_config.json, $XDG_CONFIG_HOME/orch/config.json
 (~/.config/orch/config.json).`;
@@ -67,6 +72,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  check: checkCommand,
   serve: serveCommand,
   list: listCommand,
   docs: docsCommand,

@@ -42,6 +42,8 @@ Options:
                          what cannot be kept is named; an interrupted run keeps the
                          snapshot from before it)
       --refresh          re-discover tools instead of using the cache
+      --no-preflight     skip the check of the policy against the tools before it starts
+                         (config: orchestrator.preflight: false); see "orch check --help"
   -v, --verbose          say which config, catalog, sandbox and limits are used
   -h, --help             this help
 
@@ -108,6 +110,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       "no-wait": { type: "boolean" },
       session: { type: "string" },
       refresh: { type: "boolean" },
+      "no-preflight": { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
     },
@@ -194,6 +197,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         maxCalls,
         confirm: approvals.hook,
         waitExclusive: !values["no-wait"],
+        ...(values["no-preflight"] ? { preflight: false } : {}),
         cwd: process.cwd(),
         signal: ac.signal,
         onStdout: out.write,

@@ -155,7 +155,19 @@ export async function contain(input: ContainInput): Promise<Contained> {
   env.ORCH_RLIMITS = rlimitSpec(input.limits, nproc);
   const processLimit: ProcessLimit = pidsByCgroup ? "cgroup" : nproc !== undefined ? "rlimit" : "none";
   const memoryLimit: MemoryLimit = cgroup?.controllers.memory !== undefined ? "cgroup" : "rlimit";
-  return { argv, env, cwd, sandbox, note, user, processLimit, memoryLimit, cgroup, lease, ...(staging ? { staging } : {}) };
+  return {
+    argv,
+    env,
+    cwd,
+    sandbox,
+    note,
+    user,
+    processLimit,
+    memoryLimit,
+    cgroup,
+    lease,
+    ...(staging ? { staging } : {}),
+  };
 }
 
 /** The bwrap command line for a run, and who the policy runs as (and its RLIMIT_NPROC base) inside. */

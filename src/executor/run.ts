@@ -128,6 +128,7 @@ export class Executor {
           ORCH_RUN_TOKEN: scope.token,
           ORCH_RUN_ID: scope.runId,
           ...bootstrapEnv(req, runDir),
+          ORCH_PREFLIGHT: req.preflight ?? orch.preflight ? "1" : "0",
         },
       });
       const containInput = {

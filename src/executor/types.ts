@@ -29,6 +29,8 @@ export interface RunRequest {
    */
   confirm?: ConfirmHook;
   /** False: a call to an exclusive server that another run holds is refused at once instead of waiting. */
+  /** Check the policy against the catalog before it starts (default: the config's `orchestrator.preflight`). */
+  preflight?: boolean;
   waitExclusive?: boolean;
   /**
    * Live output. A returned promise holds back reading the policy's output until it settles, so a
