@@ -39,7 +39,8 @@ Exit status and stderr:
 - ``KeyboardInterrupt`` (orch sends SIGINT on abort): ``KeyboardInterrupt``; 130.
 - preflight (``orch_preflight.py`` against ``orch_catalog.json`` beside this
   file, after the hyphen fix, unless ``ORCH_PREFLIGHT=0``): every problem as
-  ``POLICY:LINE:COL: call: reason``; nothing runs, no tool is called; 1.
+  ``POLICY:LINE:COL: call: reason``; nothing runs, no tool is called; 3
+  (orch reports it as exit status 1 of a run it refused).
 - ``--check``: only compiles and preflights the policy (nothing runs): 0 or 1;
   with ``--json`` (``orch check``: the hyphen fix applies as in a run),
   ``{"ok", "problems": [{file, line, col, call, message, kind}]}`` on stdout.
@@ -376,6 +377,9 @@ def _namespace(path):
     return module
 
 
+PREFLIGHT_REFUSED = 3  # the exit status of a policy the preflight refused (src/executor/run.ts knows it)
+
+
 def _preflight(source, path, as_json, lenient=False):
     """orch_preflight's verdict: (problem text or None, JSON findings); never blocks on its own bug.
 
@@ -480,7 +484,7 @@ def main(argv):
     refusal, _ = _preflight(code[1], path, False, lenient=bool(state_file))
     if refusal:
         _err(refusal)
-        return 1
+        return PREFLIGHT_REFUSED
     if check:
         return 0
     code, source = code

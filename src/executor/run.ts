@@ -230,6 +230,10 @@ export class Executor {
     await sweepOnce();
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
+    // The bootstrap's exit status 3 with its report, and not one call: the preflight refused the policy.
+    const preflight = !status && returncode === 3 && scope.callsMade === 0 &&
+      stderr.text(logPath).includes("orch: preflight found");
+    if (preflight) returncode = 1;
     status ??= returncode === 0 ? "success" : "error";
     return {
       status,
@@ -252,6 +256,7 @@ export class Executor {
       },
       reason,
       ...(stops?.length ? { onAbort: stops } : {}),
+      ...(preflight ? { refused: "preflight" as const } : {}),
     };
   }
 

@@ -107,6 +107,8 @@ export interface RunResult {
   reason?: string;
   /** The configured onAbort calls, when the run was aborted. */
   onAbort?: OnAbortOutcome[];
+  /** The preflight refused the policy: it never started and made no call (`error` lists the problems). */
+  refused?: "preflight";
 }
 
 /** One onAbort call: delivered (the server answered), or not, and why. */

@@ -183,7 +183,7 @@ class BootstrapHookTest(unittest.TestCase):
     def test_a_policy_with_a_problem_does_not_start_and_makes_no_call(self):
         before = self.shim.counter
         r = self.run_policy(self.BAD)
-        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.returncode, 3)
         self.assertEqual(r.stdout, "")
         self.assertIn('policy.py:3:1: demo__echo("c"): argument mode must be one of "a", "b" (got "c")', r.stderr)
         self.assertIn("no tool was called", r.stderr)
