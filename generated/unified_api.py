@@ -7,7 +7,7 @@ run's scope. Optional arguments left at ``None`` are not sent, so the server
 applies its own default.
 """
 
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, TypedDict, Union
 
 from orch_runtime import (
     Audio,
@@ -59,7 +59,24 @@ __all__ = [
 # ---- server "ros-mcp-server": 9 tools ----
 
 
-def ros_mcp_server__move_home(mode: Literal['sim', 'real'] = 'sim') -> Any:
+class RosMcpServerMoveHomeResultRobot(TypedDict):
+    pose: str
+    tcp: List[float]
+    gripper: str
+    holding: Optional[str]
+
+
+class RosMcpServerMoveHomeResult(TypedDict, total=False):
+    success: bool
+    pose: str
+    tcp: List[float]
+    duration_s: float
+    holding: Optional[str]
+    error: str
+    robot: RosMcpServerMoveHomeResultRobot
+
+
+def ros_mcp_server__move_home(mode: Literal['sim', 'real'] = 'sim') -> RosMcpServerMoveHomeResult:
     """Move the arm to its home pose (a held object comes along).
 
     Args:
@@ -106,14 +123,35 @@ def ros_mcp_server__move_to_grasp(
     return _call_tool('ros-mcp-server', 'move_to_grasp', _args)
 
 
-def ros_mcp_server__control_gripper(state: str, mode: Literal['sim', 'real'] = 'sim') -> Any:
+class RosMcpServerControlGripperResultRobot(TypedDict):
+    pose: str
+    tcp: List[float]
+    gripper: str
+    holding: Optional[str]
+
+
+class RosMcpServerControlGripperResult(TypedDict, total=False):
+    success: bool
+    state: Literal['open', 'closed']
+    width_m: float
+    holding: Optional[str]
+    contact: bool
+    notes: List[str]
+    error: str
+    robot: RosMcpServerControlGripperResultRobot
+
+
+def ros_mcp_server__control_gripper(
+    state: Literal['open', 'close'],
+    mode: Literal['sim', 'real'] = 'sim',
+) -> RosMcpServerControlGripperResult:
     """Open or close the parallel gripper.
 
     Closing at a good pinch grasp pose grasps the object; opening releases
     whatever is held (it drops to the table under the gripper).
 
     Args:
-        state (str): "open" or "close" ("closed" is accepted too).
+        state (Literal['open', 'close']): "open" or "close".
         mode (Literal['sim', 'real'], optional): "sim" to act in simulation; "real" is refused (no hardware attached). Default: 'sim'.
 
     Server: ros-mcp-server, tool: control_gripper
@@ -161,7 +199,15 @@ def ros_mcp_server__place_object(
     return _call_tool('ros-mcp-server', 'place_object', _args)
 
 
-def ros_mcp_server__stop(reason: str = '') -> Any:
+class RosMcpServerStopResult(TypedDict):
+    success: bool
+    stopped: bool
+    stop_count: int
+    reason: str
+    holding: Optional[str]
+
+
+def ros_mcp_server__stop(reason: str = '') -> RosMcpServerStopResult:
     """Safe stop: halt all arm and base motion now. Every call is counted.
 
     Args:
@@ -184,11 +230,26 @@ def ros_mcp_server__get_robot_state() -> Any:
     return _call_tool('ros-mcp-server', 'get_robot_state', _args)
 
 
+class RosMcpServerPubTwistResultBasePose(TypedDict):
+    x: float
+    y: float
+    yaw: float
+
+
+class RosMcpServerPubTwistResult(TypedDict):
+    success: bool
+    topic: str
+    published_for_s: float
+    linear: List[float]
+    angular: List[float]
+    base_pose: RosMcpServerPubTwistResultBasePose
+
+
 def ros_mcp_server__pub_twist(
     linear: List[float],
     angular: List[float],
     duration: float = 0,
-) -> Any:
+) -> RosMcpServerPubTwistResult:
     """Publish a velocity command (geometry_msgs/Twist on /cmd_vel) to the mobile base.
 
     Args:
@@ -204,7 +265,26 @@ def ros_mcp_server__pub_twist(
     return _call_tool('ros-mcp-server', 'pub_twist', _args)
 
 
-def ros_mcp_server__list_objects() -> Any:
+class RosMcpServerListObjectsResultObjectsItem(TypedDict):
+    object_name: str
+    kind: str
+    position: List[float]
+    orientation: List[float]
+    frame: str
+    attached_to: Optional[str]
+    held: bool
+    fixed: bool
+    size_m: List[float]
+    grasp_ids: List[int]
+
+
+class RosMcpServerListObjectsResult(TypedDict):
+    objects: List[RosMcpServerListObjectsResultObjectsItem]
+    count: int
+    locations: List[str]
+
+
+def ros_mcp_server__list_objects() -> RosMcpServerListObjectsResult:
     """List the objects in the cell with their poses, sizes, grasp ids and who holds them.
 
     Server: ros-mcp-server, tool: list_objects

@@ -138,7 +138,7 @@ export class Session {
   /** The generated API folder for the current catalog. */
   api(catalog: Catalog): ApiDir {
     if (this.#api && this.#catalog === catalog) return this.#api;
-    const api = materializeApi(catalog, join(this.cacheDir, "api"), this.config.path);
+    const api = materializeApi(catalog, join(this.cacheDir, "api"), this.config.path, this.config.orchestrator.guards);
     if (this.#catalog === catalog) this.#api = api;
     return api;
   }

@@ -1,6 +1,6 @@
 """orch policy bootstrap: runs one policy script as orch's executor wants it.
 
-    python3 -I orch_bootstrap.py [--check] [--source FILE] POLICY_PATH [ARGS...]
+    python3 -I orch_bootstrap.py [--check [--json]] [--source FILE] POLICY_PATH [ARGS...]
 
 ``--source FILE`` reads the policy's code from FILE (a copy orch made where a
 sandboxed policy may read it) while it keeps the name POLICY_PATH everywhere
@@ -37,7 +37,13 @@ Exit status and stderr:
   ends with its readable message); 1.
 - ``PolicyAborted``: its ``[ABORTED] ...`` line; 130.
 - ``KeyboardInterrupt`` (orch sends SIGINT on abort): ``KeyboardInterrupt``; 130.
-- ``--check``: only compiles the policy (syntax check): 0 or 1.
+- preflight (``orch_preflight.py`` against ``orch_catalog.json`` beside this
+  file, after the hyphen fix, unless ``ORCH_PREFLIGHT=0``): every problem as
+  ``POLICY:LINE:COL: call: reason``; nothing runs, no tool is called; 3
+  (orch reports it as exit status 1 of a run it refused).
+- ``--check``: only compiles and preflights the policy (nothing runs): 0 or 1;
+  with ``--json`` (``orch check``: the hyphen fix applies as in a run),
+  ``{"ok", "problems": [{file, line, col, call, message, kind}]}`` on stdout.
 - bad usage or unreadable policy: 2.
 
 stdout and stderr are line-buffered so output streams live to orch.
@@ -59,7 +65,7 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _INTERNAL_MODULES = ("orch_runtime", "unified_api", "orch_session", "orch_hyphen")
-_USAGE = "usage: orch_bootstrap.py [--check] [--source FILE] POLICY_PATH [ARGS...]"
+_USAGE = "usage: orch_bootstrap.py [--check [--json]] [--source FILE] POLICY_PATH [ARGS...]"
 
 _policy_path = None
 _policy_source = None
@@ -371,6 +377,48 @@ def _namespace(path):
     return module
 
 
+PREFLIGHT_REFUSED = 3  # the exit status of a policy the preflight refused (src/executor/run.ts knows it)
+
+
+def _preflight(source, path, as_json, lenient=False):
+    """orch_preflight's verdict: (problem text or None, JSON findings); never blocks on its own bug.
+
+    ``lenient``: the namespace holds names the source does not show (a restored session snapshot).
+    """
+    if os.environ.pop("ORCH_PREFLIGHT", "1") == "0" or not os.path.exists(os.path.join(_HERE, "orch_catalog.json")):
+        return None, []
+    try:
+        import orch_preflight
+
+        catalog = orch_preflight.load_catalog(os.path.join(_HERE, "orch_catalog.json"))
+        problems = orch_preflight.check_source(source, path, catalog, lenient=lenient)
+    except Exception as e:  # a checker bug must not stop a policy that compiles
+        _err("orch: preflight skipped (internal error: %s: %s)" % (type(e).__name__, e))
+        return None, []
+    found = [p.to_dict(path) for p in problems]
+    return (orch_preflight.report(problems, path) if problems and not as_json else None), found
+
+
+def _json_verdict(found):
+    import json
+
+    sys.stdout.write(json.dumps({"ok": not found, "problems": found}) + "\n")
+    return 1 if found else 0
+
+
+def _check_json(source, path):
+    """``--check --json``: compile (hyphen fix included) and preflight; the verdict on stdout."""
+    try:
+        _, source = compile_policy(source, path)
+    except SyntaxError as e:
+        return _json_verdict([{"file": path, "line": e.lineno or 1, "col": e.offset or 1, "call": "",
+                               "message": "SyntaxError: %s" % (e.msg or e), "kind": "syntax"}])
+    except ValueError as e:  # e.g. a NUL byte, before Python 3.12
+        return _json_verdict([{"file": path, "line": 1, "col": 1, "call": "", "message": "SyntaxError: %s" % e,
+                               "kind": "syntax"}])
+    return _json_verdict(_preflight(source, path, True)[1])
+
+
 def _run(module, code):
     """Run the policy; return the exit status (SystemExit goes through)."""
     try:
@@ -393,10 +441,13 @@ def _run(module, code):
 def main(argv):
     global _policy_path, _policy_source
     args = list(argv[1:])
-    check = False
+    check = as_json = False
     if args and args[0] == "--check":
         check = True
         args.pop(0)
+        if args and args[0] == "--json":
+            as_json = True
+            args.pop(0)
     source_file = None
     if len(args) > 1 and args[0] == "--source":
         source_file = args[1]
@@ -411,7 +462,7 @@ def main(argv):
     _apply_limits()
     if not check:
         _contain_children()
-    _HYPHEN_FIX[0] = _hyphen_fix_on() and not check
+    _HYPHEN_FIX[0] = _hyphen_fix_on() and (as_json or not check)
     worker = os.environ.pop("ORCH_SESSION_WORKER", "") == "1"
     state_file = os.environ.pop("ORCH_SESSION_STATE", "")
     if not sys.path or sys.path[0] != _HERE:
@@ -425,9 +476,15 @@ def main(argv):
     except OSError as e:
         _err("orch: cannot read policy %s: %s" % (path, e.strerror or e))
         return 2
+    if as_json:
+        return _check_json(source, path)
     code = _compile_or_report(source, path)
     if not isinstance(code, tuple):
         return code
+    refusal, _ = _preflight(code[1], path, False, lenient=bool(state_file))
+    if refusal:
+        _err(refusal)
+        return PREFLIGHT_REFUSED
     if check:
         return 0
     code, source = code

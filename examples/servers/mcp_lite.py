@@ -566,6 +566,8 @@ class Tool:
         self.sdk_definition = dict(self.definition)
         if self.output_schema is not None:
             self.sdk_definition["outputSchema"] = self.output_schema
+            if _is_typed_dict(hints.get("return")):  # a TypedDict result is structured in both modes
+                self.definition["outputSchema"] = self.output_schema
 
     def bind(self, arguments: dict) -> dict:
         """Validates and converts arguments into keyword arguments for the function."""
@@ -723,6 +725,30 @@ def _exception_text(tool_name: str, exc: BaseException) -> str:
     return "Error executing tool %s: %s%s" % (tool_name, type(exc).__name__, ": " + text if text else "")
 
 
+def _is_typed_dict(tp) -> bool:
+    return isinstance(tp, type) and issubclass(tp, dict) and hasattr(tp, "__total__") and hasattr(tp, "__annotations__")
+
+
+def _output_schema(tp) -> dict:
+    """The JSON Schema of a return type, with TypedDicts spelled out (properties, required) as pydantic does."""
+    if _is_typed_dict(tp):
+        hints = typing.get_type_hints(tp)
+        required = getattr(tp, "__required_keys__", None)
+        if required is None:  # Python 3.8
+            required = frozenset(hints) if tp.__total__ else frozenset()
+        schema = {"type": "object", "title": tp.__name__,
+                  "properties": {k: _output_schema(v) for k, v in hints.items()}}
+        if required:
+            schema["required"] = [k for k in hints if k in required]
+        return schema
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in _SEQUENCE_ORIGINS and args and _is_typed_dict(args[0]):
+        return {"type": "array", "items": _output_schema(args[0])}
+    if origin is typing.Union and any(_is_typed_dict(a) for a in args):
+        return {"anyOf": [_output_schema(a) for a in args]}
+    return dict(_compile(tp).schema)
+
+
 def _sdk_output_spec(tool_name: str, ret) -> typing.Tuple[typing.Optional[dict], bool]:
     """(outputSchema, wrap) as the mcp SDK's FastMCP derives them from a return annotation.
 
@@ -732,6 +758,8 @@ def _sdk_output_spec(tool_name: str, ret) -> typing.Tuple[typing.Optional[dict],
     """
     if ret is inspect.Parameter.empty or ret is Image or ret is dict or isinstance(ret, str):
         return None, False
+    if _is_typed_dict(ret):
+        return _output_schema(ret), False
     if _Annotated is not None and typing.get_origin(ret) is _Annotated:
         ret = typing.get_args(ret)[0]
     builtin_generic = getattr(__import__("types"), "GenericAlias", None)

@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import List, Literal
+from typing import List, Literal, Optional
+
+try:
+    from typing_extensions import TypedDict  # the mcp SDK (pydantic) wants it before Python 3.12
+except ImportError:
+    from typing import TypedDict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,6 +34,79 @@ mcp = FastMCP("ros-mcp-server")
 Mode = Literal["sim", "real"]
 
 
+# Results whose shape is stable publish it as an outputSchema (FastMCP derives it from these TypedDicts), so the
+# generated API types them. Physical failures come back as {"success": False, "error": ..., "robot": ...}: only
+# "success" is always there.
+class ArmSummary(TypedDict):
+    pose: str
+    tcp: List[float]
+    gripper: str
+    holding: Optional[str]
+
+
+class MoveHomeResult(TypedDict, total=False):
+    success: bool
+    pose: str
+    tcp: List[float]
+    duration_s: float
+    holding: Optional[str]
+    error: str
+    robot: ArmSummary
+
+
+class GripperResult(TypedDict, total=False):
+    success: bool
+    state: Literal["open", "closed"]
+    width_m: float
+    holding: Optional[str]
+    contact: bool
+    notes: List[str]
+    error: str
+    robot: ArmSummary
+
+
+class StopResult(TypedDict):
+    success: bool
+    stopped: bool
+    stop_count: int
+    reason: str
+    holding: Optional[str]
+
+
+class BasePose(TypedDict):
+    x: float
+    y: float
+    yaw: float
+
+
+class TwistResult(TypedDict):
+    success: bool
+    topic: str
+    published_for_s: float
+    linear: List[float]
+    angular: List[float]
+    base_pose: BasePose
+
+
+class ObjectInfo(TypedDict):
+    object_name: str
+    kind: str
+    position: List[float]
+    orientation: List[float]
+    frame: str
+    attached_to: Optional[str]
+    held: bool
+    fixed: bool
+    size_m: List[float]
+    grasp_ids: List[int]
+
+
+class ObjectList(TypedDict):
+    objects: List[ObjectInfo]
+    count: int
+    locations: List[str]
+
+
 def _require_sim(mode: str) -> None:
     if mode != "sim":
         raise ValueError(
@@ -37,7 +115,7 @@ def _require_sim(mode: str) -> None:
 
 
 @mcp.tool()
-def move_home(mode: Mode = "sim") -> dict:
+def move_home(mode: Mode = "sim") -> MoveHomeResult:
     """Move the arm to its home pose (a held object comes along).
 
     Args:
@@ -83,14 +161,14 @@ def move_to_grasp(
 
 
 @mcp.tool()
-def control_gripper(state: str, mode: Mode = "sim") -> dict:
+def control_gripper(state: Literal["open", "close"], mode: Mode = "sim") -> GripperResult:
     """Open or close the parallel gripper.
 
     Closing at a good pinch grasp pose grasps the object; opening releases
     whatever is held (it drops to the table under the gripper).
 
     Args:
-        state: "open" or "close" ("closed" is accepted too).
+        state: "open" or "close".
         mode: "sim" to act in simulation; "real" is refused (no hardware attached).
 
     Returns:
@@ -144,7 +222,7 @@ def place_object(object_name: str, target: str, mode: Mode = "sim") -> dict:
 
 
 @mcp.tool()
-def stop(reason: str = "") -> dict:
+def stop(reason: str = "") -> StopResult:
     """Safe stop: halt all arm and base motion now. Every call is counted.
 
     Args:
@@ -165,7 +243,7 @@ def get_robot_state() -> dict:
 
 
 @mcp.tool()
-def pub_twist(linear: List[float], angular: List[float], duration: float = 0.0) -> dict:
+def pub_twist(linear: List[float], angular: List[float], duration: float = 0.0) -> TwistResult:
     """Publish a velocity command (geometry_msgs/Twist on /cmd_vel) to the mobile base.
 
     Args:
@@ -181,7 +259,7 @@ def pub_twist(linear: List[float], angular: List[float], duration: float = 0.0) 
 
 
 @mcp.tool()
-def list_objects() -> dict:
+def list_objects() -> ObjectList:
     """List the objects in the cell with their poses, sizes, grasp ids and who holds them."""
     with sim_world.world(write=False) as w:
         return w.list_objects()

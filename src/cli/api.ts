@@ -5,7 +5,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { ASSETS } from "../assets.ts";
 import { searchTools } from "../catalog/search.ts";
-import { generateApi, pythonSignature, renderDocs } from "../codegen/mod.ts";
+import { apiModel, entrySignature, generateApi, renderDocs } from "../codegen/mod.ts";
 import { UsageError } from "../errors.ts";
 import { RUNTIME_FILES } from "../executor/api_dir.ts";
 import { rt } from "../runtime/mod.ts";
@@ -48,10 +48,12 @@ export async function genCommand(argv: string[]): Promise<number> {
       version: VERSION,
       configPath: shown,
       regenerateCommand: `orch gen --config ${shown} -o ${values.out ?? "generated"}`,
+      guards: ctx.config.orchestrator.guards,
     });
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "unified_api.py"), api.py);
     writeFileSync(join(dir, "unified_api.pyi"), api.pyi);
+    writeFileSync(join(dir, "orch_catalog.json"), api.catalogJson);
     for (const f of RUNTIME_FILES) writeFileSync(join(dir, f), ASSETS[f] ?? "");
     for (const w of api.warnings) await rt.write(2, `orch: warning: ${w}\n`);
     for (const s of catalog.servers) {
@@ -99,11 +101,13 @@ export async function searchCommand(argv: string[]): Promise<number> {
   return await withContext(values.config, async (ctx) => {
     const catalog = await loadCatalog(ctx, { refresh: values.refresh });
     const hits = searchTools(catalog, query, limit);
+    const model = apiModel(catalog);
+    const signature = (server: string, tool: string) => entrySignature(model.lookup(server, tool)!);
     if (values.json) {
       const doc = hits.map((h) => ({
         server: h.server,
         tool: h.tool.name,
-        signature: pythonSignature(h.server, h.tool),
+        signature: signature(h.server, h.tool.name),
         description: h.tool.description ?? "",
       }));
       await rt.write(1, JSON.stringify(doc, null, 2) + "\n");
@@ -113,7 +117,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     } else {
       const lines = hits.map((h) => {
         const first = (h.tool.description ?? "").trim().split("\n")[0] ?? "";
-        return `${pythonSignature(h.server, h.tool)}\n    ${first}`;
+        return `${signature(h.server, h.tool.name)}\n    ${first}`;
       });
       await rt.write(1, lines.join("\n") + "\n");
     }

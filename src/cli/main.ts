@@ -4,6 +4,7 @@ import { rt } from "../runtime/mod.ts";
 import { startWatchdog } from "../runtime/watchdog.ts";
 import { VERSION } from "../version.ts";
 import { docsCommand, genCommand, searchCommand } from "./api.ts";
+import { checkCommand } from "./check.ts";
 import { introspectCommand } from "./introspect.ts";
 import { doctorCommand } from "./doctor.ts";
 import { listCommand } from "./list.ts";
@@ -18,6 +19,7 @@ Usage: orch <command> [options]
 
 Commands:
   run         run a Python policy (orch run policy.py)
+  check       check a policy against the tools without running it
   serve       be an MCP server (stdio, or --http HOST:PORT); "orch" alone with stdin not a terminal
   list        servers and their tools
   docs        the Python API as documentation
@@ -69,6 +71,8 @@ redact, besides password, token, secret, api_key...), runs {waitSeconds (50:
 execute_composed_code answers "running" after this), keepSeconds (3600: ended
 runs kept for get_run), keep (200 run folders), logsMb (256)}; limits.runsTotalMb
 bounds the run folders' bytes.
+"orchestrator": {"preflight": false} turns off the check of every policy
+against the tools before it starts (see "orch check --help").
 
 orch looks for the file in this order: --config FILE, $ORCH_CONFIG,
 ./mcp_servers_config.json, ./mcp_config.json, $XDG_CONFIG_HOME/orch/config.json
@@ -78,6 +82,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
   run: runCommand,
+  check: checkCommand,
   serve: serveCommand,
   list: listCommand,
   docs: docsCommand,

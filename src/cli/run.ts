@@ -43,6 +43,8 @@ Options:
                          what cannot be kept is named; an interrupted run keeps the
                          snapshot from before it)
       --refresh          re-discover tools instead of using the cache
+      --no-preflight     skip the check of the policy against the tools before it starts
+                         (config: orchestrator.preflight: false); see "orch check --help"
   -v, --verbose          say which config, catalog, sandbox and limits are used
   -q, --quiet            no line per tool call on a terminal's stderr
       --json             print the result as JSON on stdout (status, output,
@@ -113,6 +115,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       "no-wait": { type: "boolean" },
       session: { type: "string" },
       refresh: { type: "boolean" },
+      "no-preflight": { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       quiet: { type: "boolean", short: "q" },
       json: { type: "boolean" },
@@ -201,6 +204,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         maxCalls,
         confirm: approvals.hook,
         waitExclusive: !values["no-wait"],
+        ...(values["no-preflight"] ? { preflight: false } : {}),
         cwd: process.cwd(),
         signal: ac.signal,
         onStdout: values.json ? undefined : out.write,

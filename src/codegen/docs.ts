@@ -1,15 +1,15 @@
 /** Human-readable API documentation: the generated functions as stubs, grouped by server. */
 import type { Catalog } from "../catalog/types.ts";
 import { OrchError } from "../errors.ts";
-import { renderFunction } from "./function.ts";
 import { commentText } from "./literals.ts";
-import { assignFunctionNames } from "./names.ts";
+import { apiModel, renderEntry } from "./model.ts";
 
 const PREAMBLE = [
   "# Call these functions from a policy after `from unified_api import *`; each returns the tool's result.",
   "# Optional arguments left at None are not sent, so the server applies its own default.",
   "# Errors: ToolError (the tool failed), ToolDenied (refused by the run's scope), PolicyAborted (the run is over).",
   "# parallel(lambda: f(...), lambda: g(...)) runs calls concurrently; call_tool(server, tool, arguments) calls by name.",
+  "# A TypedDict return type comes from the tool's outputSchema (the value is its structuredContent); -> Any: no schema.",
 ];
 
 function plural(n: number, word: string): string {
@@ -32,7 +32,7 @@ export function renderDocs(catalog: Catalog, servers?: readonly string[]): strin
   const wanted = servers?.length ? new Set(servers) : undefined;
   const shown = catalog.servers.filter((s) => !wanted || wanted.has(s.server));
   // Names depend on the whole catalog (collisions), so assign them before filtering.
-  const { tools } = assignFunctionNames(catalog);
+  const { entries: tools } = apiModel(catalog);
 
   const toolTotal = shown.reduce((n, s) => n + s.tools.length, 0);
   const out = [`# orch tool API: ${plural(shown.length, "server")}, ${plural(toolTotal, "tool")}`, ...PREAMBLE];
@@ -41,7 +41,7 @@ export function renderDocs(catalog: Catalog, servers?: readonly string[]): strin
     out.push("", "", `# ==== server ${name}: ${plural(s.tools.length, "tool")} ====`);
     if (s.status === "failed") out.push(`# unavailable: ${commentText(s.error ?? "discovery failed")}`);
     for (const t of tools) {
-      if (t.server === s.server) out.push("", renderFunction(t.server, t.tool, t.pyName, "stub").trimEnd());
+      if (t.server === s.server) out.push("", renderEntry(t, "stub"));
     }
   }
   return out.join("\n") + "\n";

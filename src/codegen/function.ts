@@ -7,7 +7,7 @@ import { type Param, toolParams, wantsUnwrap } from "./params.ts";
 const INDENT = "    ";
 const WRAP_AT = 100;
 
-/** What every generated function is annotated to return. */
+/** What a generated function is annotated to return when its tool has no outputSchema (return_types.ts). */
 export const RETURN_TYPE = "Any";
 
 /** `py`: a body calling `_call_tool`; `stub`: a `...` body, for `.pyi` files and docs. */
@@ -17,10 +17,10 @@ function paramText(p: Param): string {
   return p.defaultLiteral === undefined ? `${p.pyName}: ${p.type}` : `${p.pyName}: ${p.type} = ${p.defaultLiteral}`;
 }
 
-function defLine(pyName: string, params: readonly Param[]): string {
-  const one = `def ${pyName}(${parameterList(params)}) -> ${RETURN_TYPE}:`;
+function defLine(pyName: string, params: readonly Param[], returns: string): string {
+  const one = `def ${pyName}(${parameterList(params)}) -> ${returns}:`;
   if (one.length <= WRAP_AT) return one;
-  return `def ${pyName}(\n${params.map((p) => `${INDENT}${paramText(p)},\n`).join("")}) -> ${RETURN_TYPE}:`;
+  return `def ${pyName}(\n${params.map((p) => `${INDENT}${paramText(p)},\n`).join("")}) -> ${returns}:`;
 }
 
 // Names go on one docs line; a newline in one must not start a new line there.
@@ -71,12 +71,21 @@ function callBody(server: string, tool: ToolInfo, params: readonly Param[]): str
   return lines.join("\n");
 }
 
-/** The Python source of the function `pyName` that calls `tool` of `server`. */
-export function renderFunction(server: string, tool: ToolInfo, pyName: string, kind: FunctionKind): string {
+/**
+ * The Python source of the function `pyName` that calls `tool` of `server`; `returns` is its return annotation
+ * (see return_types.ts: `Any` unless the tool has an outputSchema).
+ */
+export function renderFunction(
+  server: string,
+  tool: ToolInfo,
+  pyName: string,
+  kind: FunctionKind,
+  returns = RETURN_TYPE,
+): string {
   const params = toolParams(tool);
   const doc = docstring(docstringText(server, tool, params));
   const body = kind === "py" ? callBody(server, tool, params) : `${INDENT}...`;
-  return `${defLine(pyName, params)}\n${doc}\n${body}\n`;
+  return `${defLine(pyName, params, returns)}\n${doc}\n${body}\n`;
 }
 
 /** The text between a signature's parentheses, e.g. `x: float, speed: float = 0.5`. */
@@ -85,6 +94,11 @@ export function parameterList(params: readonly Param[]): string {
 }
 
 /** One line such as `ros__move(x: float, speed: float = 0.5) -> Any`, for search results. */
-export function pythonSignature(server: string, tool: ToolInfo, pyName = functionBaseName(server, tool.name)): string {
-  return `${pyName}(${parameterList(toolParams(tool))}) -> ${RETURN_TYPE}`;
+export function pythonSignature(
+  server: string,
+  tool: ToolInfo,
+  pyName = functionBaseName(server, tool.name),
+  returns = RETURN_TYPE,
+): string {
+  return `${pyName}(${parameterList(toolParams(tool))}) -> ${returns}`;
 }

@@ -38,7 +38,7 @@ Deno.test("generateApi() keeps a config path with a newline inside the header co
 Deno.test("generateApi() imports the runtime beside it and exports runtime names and functions in __all__", () => {
   const { py } = generateApi(catalogOf({ "ros-mcp-server": [moveToGrasp] }), OPTS);
   assert.match(py, /^from orch_runtime import call_tool as _call_tool$/m);
-  assert.match(py, /^from typing import Any, Dict, List, Literal, Optional, Union$/m);
+  assert.match(py, /^from typing import Any, Dict, List, Literal, Optional, TypedDict, Union$/m);
   const all = /__all__ = \[([^\]]*)\]/.exec(py)![1]!;
   for (const name of ["call_tool", "ToolError", "ToolDenied", "PolicyAborted", "OrchError", "Image", "Audio"]) {
     assert.match(all, new RegExp(`'${name}'`));
@@ -61,7 +61,7 @@ Deno.test("generateApi() writes one function per tool with a call that sends opt
     speed: float = 0.5,
     from_: Optional[str] = None,
     via: Optional[List[float]] = None,
-) -> Any:
+) -> bool:
 `),
     fn,
   );
@@ -145,8 +145,9 @@ function bigCatalog(servers: number, toolsEach: number): Catalog {
 }
 
 // How fast it is belongs to scripts/bench, not to a test that flakes on a loaded machine.
-Deno.test("generateApi() names every one of 5,000 tools", () => {
-  const { names, py } = generateApi(bigCatalog(50, 100), OPTS);
+Deno.test("generateApi() names every one of 5,000 tools and gives each a preflight entry", () => {
+  const { names, py, catalogJson } = generateApi(bigCatalog(50, 100), OPTS);
   assert.equal(names.size, 5_000);
   assert.ok(py.length > 1_000_000);
+  assert.equal(Object.keys(JSON.parse(catalogJson).functions).length, 5_000);
 });

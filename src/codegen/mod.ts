@@ -3,3 +3,4 @@ export { generateApi, type GeneratedApi, type GenerateOptions } from "./generate
 export { renderDocs } from "./docs.ts";
 export { pythonSignature } from "./function.ts";
 export { functionBaseName, sanitizeIdentifier } from "./names.ts";
+export { type ApiEntry, type ApiModel, apiModel, entrySignature, renderEntry } from "./model.ts";

@@ -114,13 +114,9 @@ function shapeOf(resolved: Schema, root: unknown): string[] {
   return lines.length ? [heading, ...lines] : [];
 }
 
-/**
- * The parameters of `tool`: required ones first (properties order, then required names the schema does not
- * describe), then optional ones with their default, or `None` meaning "not sent".
- */
-export function toolParams(tool: ToolInfo): Param[] {
+/** The wire names in signature order, their Python names, and the required ones. */
+function paramOrder(tool: ToolInfo): { order: string[]; pyNames: string[]; required: Set<string> } {
   const schema: unknown = tool.inputSchema;
-  const root = schema;
   const props: Schema = isSchema(schema) && isSchema(schema.properties) ? schema.properties : {};
   const required = new Set(isSchema(schema) ? stringList(schema.required) : []);
   const propNames = Object.keys(props);
@@ -129,7 +125,24 @@ export function toolParams(tool: ToolInfo): Param[] {
     ...[...required].filter((n) => !Object.hasOwn(props, n)),
     ...propNames.filter((n) => !required.has(n)),
   ];
-  const pyNames = assignParamNames(order);
+  return { order, pyNames: assignParamNames(order), required };
+}
+
+/** Just the names of `tool`'s parameters, in signature order (what the preflight needs; cheap). */
+export function paramNames(tool: ToolInfo): { name: string; wire: string; required: boolean }[] {
+  const { order, pyNames, required } = paramOrder(tool);
+  return order.map((wire, i) => ({ name: pyNames[i]!, wire, required: required.has(wire) }));
+}
+
+/**
+ * The parameters of `tool`: required ones first (properties order, then required names the schema does not
+ * describe), then optional ones with their default, or `None` meaning "not sent".
+ */
+export function toolParams(tool: ToolInfo): Param[] {
+  const schema: unknown = tool.inputSchema;
+  const root = schema;
+  const props: Schema = isSchema(schema) && isSchema(schema.properties) ? schema.properties : {};
+  const { order, pyNames, required } = paramOrder(tool);
 
   return order.map((wireName, i) => {
     const prop: Schema = isSchema(props[wireName]) ? props[wireName] as Schema : {};

@@ -106,6 +106,8 @@ export const OrchestratorSchema = z.object({
   mode: z.enum(["auto", "hybrid", "standalone"]).default("auto"),
   /** Hybrid mode: seconds to wait for the MCP client to list every server of this config. */
   clientWait: z.number().nonnegative().default(30),
+  /** Check every policy against the catalog before it starts (templates/orch_preflight.py). */
+  preflight: z.boolean().default(true),
 });
 
 export type StdioServer = z.infer<typeof StdioServerSchema>;

@@ -12,7 +12,13 @@ import { generateApi } from "../codegen/mod.ts";
 import { VERSION } from "../version.ts";
 
 /** Files of the Python runtime copied beside every generated API. */
-export const RUNTIME_FILES = ["orch_runtime.py", "orch_bootstrap.py", "orch_hyphen.py", "orch_session.py"] as const;
+export const RUNTIME_FILES = [
+  "orch_runtime.py",
+  "orch_bootstrap.py",
+  "orch_hyphen.py",
+  "orch_session.py",
+  "orch_preflight.py",
+] as const;
 
 export interface ApiDir {
   dir: string;
@@ -25,12 +31,19 @@ function apiInputs(catalog: Catalog): unknown {
   return catalog.servers.map((s) => ({ server: s.server, tools: s.tools }));
 }
 
-/** Writes (or reuses) the API folder for `catalog` under `root`. */
-export function materializeApi(catalog: Catalog, root: string, configPath: string): ApiDir {
+/** Writes (or reuses) the API folder for `catalog` under `root`; `guards` go into the preflight catalog. */
+export function materializeApi(
+  catalog: Catalog,
+  root: string,
+  configPath: string,
+  guards: Readonly<Record<string, unknown>> = {},
+): ApiDir {
   const hash = createHash("sha256");
   hash.update(VERSION);
   hash.update(configPath);
   hash.update(JSON.stringify(apiInputs(catalog)));
+  hash.update(JSON.stringify(guards));
+  hash.update(JSON.stringify(catalog.servers.map((s) => s.status === "failed" ? s.error ?? "" : null)));
   for (const f of RUNTIME_FILES) hash.update(ASSETS[f] ?? "");
   const dir = join(root, hash.digest("hex").slice(0, 24));
   const bootstrap = join(dir, "orch_bootstrap.py");
@@ -40,6 +53,7 @@ export function materializeApi(catalog: Catalog, root: string, configPath: strin
     version: VERSION,
     configPath,
     regenerateCommand: `orch gen --config ${configPath}`,
+    guards,
   });
   const tmp = `${dir}.${crypto.randomUUID()}.tmp`;
   mkdirSync(tmp, { recursive: true, mode: 0o755 });
@@ -47,6 +61,7 @@ export function materializeApi(catalog: Catalog, root: string, configPath: strin
   const mode = 0o644;
   writeFileSync(join(tmp, "unified_api.py"), gen.py, { mode });
   writeFileSync(join(tmp, "unified_api.pyi"), gen.pyi, { mode });
+  writeFileSync(join(tmp, "orch_catalog.json"), gen.catalogJson, { mode });
   for (const f of RUNTIME_FILES) writeFileSync(join(tmp, f), ASSETS[f] ?? "", { mode });
   writeFileSync(join(tmp, ".complete"), "");
   try {

@@ -140,6 +140,7 @@ export class Executor {
           ORCH_RUN_TOKEN: scope.token,
           ORCH_RUN_ID: scope.runId,
           ...bootstrapEnv(req, runDir),
+          ORCH_PREFLIGHT: req.preflight ?? orch.preflight ? "1" : "0",
         },
       });
       const containInput = {
@@ -241,6 +242,10 @@ export class Executor {
     await sweepOnce();
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
+    // The bootstrap's exit status 3 with its report, and not one call: the preflight refused the policy.
+    const preflight = !status && returncode === 3 && scope.callsMade === 0 &&
+      stderr.text(logPath).includes("orch: preflight found");
+    if (preflight) returncode = 1;
     status ??= returncode === 0 ? "success" : "error";
     const durationMs = Math.round(performance.now() - started);
     const sandbox = contained?.sandbox ?? "none";
@@ -269,6 +274,7 @@ export class Executor {
       ...(stops?.length ? { onAbort: stops } : {}),
       summary: journal.summary(),
       journalPath: join(dirname(logPath), "journal.jsonl"),
+      ...(preflight ? { refused: "preflight" as const } : {}),
     };
   }
 

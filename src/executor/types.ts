@@ -30,6 +30,8 @@ export interface RunRequest {
    */
   confirm?: ConfirmHook;
   /** False: a call to an exclusive server that another run holds is refused at once instead of waiting. */
+  /** Check the policy against the catalog before it starts (default: the config's `orchestrator.preflight`). */
+  preflight?: boolean;
   waitExclusive?: boolean;
   /**
    * Live output. A returned promise holds back reading the policy's output until it settles, so a
@@ -117,6 +119,8 @@ export interface RunResult {
   /** What the run's calls did, in brief (the journal has every call). */
   summary: JournalSummary;
   journalPath: string;
+  /** The preflight refused the policy: it never started and made no call (`error` lists the problems). */
+  refused?: "preflight";
 }
 
 /** One onAbort call: delivered (the server answered), or not, and why. */

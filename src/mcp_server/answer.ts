@@ -10,6 +10,7 @@
  * | wall-clock timeout                    | timeout   | 124        |
  * | aborted (cancel, Ctrl-C, shutdown)    | aborted   | 130        |
  * | orch could not run it (bad arguments) | error     | 1 or 2     |
+ * | refused by the preflight (no call)    | error     | 1          |
  *
  * A timeout keeps the output printed so far and ends it with a `[Timeout]` note, as the seed does.
  * Session calls add `session_id`, `session_vars` and, when the session is new or ended, `session_note`.
@@ -20,7 +21,9 @@ import type { SessionReport } from "../executor/sessions.ts";
 export type SeedStatus = "success" | "failed" | "timeout" | "aborted" | "error";
 
 /** The seed's status word for a run's outcome. */
-export function seedStatus(r: Pick<RunResult, "status">): SeedStatus {
+export function seedStatus(r: Pick<RunResult, "status" | "refused">): SeedStatus {
+  // A policy the preflight refused never ran: orch could not run it, as with bad arguments.
+  if (r.refused) return "error";
   return r.status === "error" ? "failed" : r.status;
 }
 

@@ -15,6 +15,7 @@ const base = {
 Deno.test("seedStatus() maps orch's outcomes to the seed's words", () => {
   assert.equal(seedStatus({ status: "success" }), "success");
   assert.equal(seedStatus({ status: "error" }), "failed");
+  assert.equal(seedStatus({ status: "error", refused: "preflight" }), "error");
   assert.equal(seedStatus({ status: "timeout" }), "timeout");
   assert.equal(seedStatus({ status: "aborted" }), "aborted");
   assert.equal(refusedAnswer("bad").status, "error");

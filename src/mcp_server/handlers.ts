@@ -1,9 +1,8 @@
 /** orch's own tools: what each does with the service, and the exact result shapes the seed promised. */
 import { searchTools } from "../catalog/search.ts";
 import { type Catalog, toolCount } from "../catalog/types.ts";
-import { docstringText, parameterList, renderFunction, RETURN_TYPE } from "../codegen/function.ts";
-import { functionBaseName, pythonSignature, renderDocs } from "../codegen/mod.ts";
-import { assignFunctionNames } from "../codegen/names.ts";
+import { docstringText, parameterList } from "../codegen/function.ts";
+import { apiModel, entrySignature, renderDocs, renderEntry } from "../codegen/mod.ts";
 import { toolParams } from "../codegen/params.ts";
 import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
@@ -52,13 +51,6 @@ export function textResult(text: string, isError = false): CallToolResult {
 function firstLine(text: string | undefined): string {
   const line = (text ?? "").trim().split("\n")[0] ?? "";
   return line.length > 200 ? line.slice(0, 197) + "..." : line;
-}
-
-/** Python names for every tool of the catalog, keyed by server and tool. */
-function namesOf(catalog: Catalog): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const t of assignFunctionNames(catalog).tools) names.set(`${t.server}\0${t.tool.name}`, t.pyName);
-  return names;
 }
 
 /**
@@ -142,20 +134,20 @@ export async function listAvailable(service: OrchService, raw: unknown): Promise
   } catch (err) {
     return jsonResult({ servers: {}, total_servers: 0, total_tools: 0, error: errorText(err) }, true);
   }
-  const names = namesOf(catalog);
+  const model = apiModel(catalog);
   const servers: Record<string, Record<string, string>[]> = {};
   const errors: Record<string, string> = {};
   for (const s of catalog.servers) {
     servers[s.server] = s.tools.map((t) => {
-      const fn = names.get(`${s.server}\0${t.name}`) ?? functionBaseName(s.server, t.name);
+      const entry = model.lookup(s.server, t.name)!;
       const params = toolParams(t);
       return {
-        function_name: fn,
+        function_name: entry.pyName,
         name: t.name,
         description: firstLine(t.description),
-        signature: pythonSignature(s.server, t, fn),
+        signature: entrySignature(entry),
         parameters: parameterList(params),
-        return_type: RETURN_TYPE,
+        return_type: entry.returns.annotation,
         ...(withDocs ? { docstring: docstringText(s.server, t, params) } : {}),
       };
     });
@@ -227,12 +219,12 @@ export async function search(service: OrchService, raw: unknown): Promise<CallTo
         `Try other words, or list_available_tools.` + unavailableNote(catalog),
     );
   }
-  const names = namesOf(catalog);
+  const model = apiModel(catalog);
   const blocks = hits.map((h) => {
-    const pyName = names.get(`${h.server}\0${h.tool.name}`);
-    if (detail === "names") return pyName ?? h.tool.name;
-    if (detail === "full") return renderFunction(h.server, h.tool, pyName ?? h.tool.name, "stub").trimEnd();
-    return `${pythonSignature(h.server, h.tool, pyName)}\n    ${firstLine(h.tool.description)}`;
+    const entry = model.lookup(h.server, h.tool.name)!;
+    if (detail === "names") return entry.pyName;
+    if (detail === "full") return renderEntry(entry, "stub");
+    return `${entrySignature(entry)}\n    ${firstLine(h.tool.description)}`;
   });
   return textResult(blocks.join(detail === "full" ? "\n\n" : "\n") + unavailableNote(catalog));
 }

@@ -10,7 +10,7 @@ Deno.test("the committed generated/ API matches what orch gen writes for the exa
     env: { ROBOT_SIM_DIR: tempDir() },
   });
   assert.equal(r.code, 0, r.stderr);
-  for (const f of ["unified_api.py", "unified_api.pyi"]) {
+  for (const f of ["unified_api.py", "unified_api.pyi", "orch_catalog.json"]) {
     const committed = readFileSync(join(ROOT, "generated", f), "utf8");
     const fresh = readFileSync(join(out, f), "utf8").replace(`-o ${out}`, "-o generated");
     assert.equal(

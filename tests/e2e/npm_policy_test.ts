@@ -72,10 +72,11 @@ print("done")
   assert.deepEqual(await survivors(tag), []);
 });
 
-Deno.test("wrong argument types come back as ToolError, a missing argument is a TypeError before any call", async () => {
+Deno.test("with --no-preflight, wrong argument types come back as ToolError and a missing argument is a TypeError", async () => {
   const { tag, config, policy } = setup();
   const r = await runOrch([
     "run",
+    "--no-preflight",
     "-c",
     config,
     policy(`

@@ -90,12 +90,18 @@ Deno.test("orch run shows a tool failure as the policy's traceback with server a
   await noSurvivors(tags);
 });
 
-Deno.test("orch run answers an unknown tool with a suggestion", async () => {
+Deno.test("orch run answers an unknown tool with a suggestion, before the run (preflight) and at the call", async () => {
   const { dir, config, tags } = robotConfig();
   const file = policy(dir, "call_tool('ros-mcp-server', 'move_to_grsp', {})\n");
   const r = await runOrch(["run", "-c", config, file]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /unknown tool ros-mcp-server\.move_to_grsp; did you mean move_to_grasp\?/);
+  assert.match(
+    r.stderr,
+    /:1:1: call_tool\('ros-mcp-server', 'move_to_grsp', \{\}\): server "ros-mcp-server" has no tool "move_to_grsp"; did you mean "move_to_grasp"\?/,
+  );
+  const late = await runOrch(["run", "--no-preflight", "-c", config, file]);
+  assert.equal(late.code, 1);
+  assert.match(late.stderr, /unknown tool ros-mcp-server\.move_to_grsp; did you mean move_to_grasp\?/);
   await noSurvivors(tags);
 });
 

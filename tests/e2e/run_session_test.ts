@@ -92,8 +92,15 @@ Deno.test("orch run fixes hyphenated tool names unless DISABLE_HYPHEN_FIX=1, and
     env: { ORCH_CACHE_DIR: c.cache, DISABLE_HYPHEN_FIX: "1" },
   });
   assert.equal(off.code, 1);
+  // The preflight names it before the run starts...
+  assert.match(off.stderr, /off\.py:1:5: ros-mcp-server__move_home\(\): .*write ros_mcp_server__move_home/);
+  // ...and without the preflight Python does, at the line.
+  const late = await runOrch(["run", "--no-preflight", "--config", join(c.dir, "mcp_servers_config.json"), path], {
+    env: { ORCH_CACHE_DIR: c.cache, DISABLE_HYPHEN_FIX: "1" },
+  });
+  assert.equal(late.code, 1);
   assert.match(
-    off.stderr,
+    late.stderr,
     /off\.py", line 1, in <module>\n {4}r = ros-mcp-server__move_home\(\)\n[\s^]*NameError: name 'ros' is not defined/,
   );
   assert.deepEqual(await survivors(c.tag), []);

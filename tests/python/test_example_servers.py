@@ -622,6 +622,27 @@ class TestRobotSchemas(RobotServersCase):
             for name, prop in t["inputSchema"]["properties"].items():
                 self.assertTrue(prop.get("description"), "%s.%s has no description" % (t["name"], name))
 
+    def test_ros_tools_with_stable_results_publish_an_output_schema_their_results_match(self):
+        tools = self.ros.tools()
+        typed = {n for n, t in tools.items() if "outputSchema" in t}
+        self.assertEqual(typed, {"move_home", "control_gripper", "stop", "pub_twist", "list_objects"})
+        gripper = tools["control_gripper"]
+        self.assertEqual(gripper["inputSchema"]["properties"]["state"]["enum"], ["open", "close"])
+        out = gripper["outputSchema"]
+        self.assertEqual(out["properties"]["state"]["enum"], ["open", "closed"])
+        self.assertNotIn("required", out)  # a physical failure has only success, error and robot
+        objects = tools["list_objects"]["outputSchema"]
+        self.assertEqual(objects["required"], ["objects", "count", "locations"])
+        item = objects["properties"]["objects"]["items"]
+        self.assertEqual(item["properties"]["grasp_ids"], {"type": "array", "items": {"type": "integer"}})
+        for name, args in (("list_objects", {}), ("stop", {"reason": "t"}), ("control_gripper", {"state": "open"}),
+                           ("pub_twist", {"linear": [0, 0, 0], "angular": [0, 0, 0]}), ("move_home", {})):
+            result = self.ros.call(name, args)
+            schema = tools[name]["outputSchema"]
+            content = result["structuredContent"]
+            self.assertLessEqual(set(schema.get("required", [])), set(content), name)
+            self.assertLessEqual(set(content), set(schema["properties"]), name)
+
     def test_isaac_and_resources_tools(self):
         tools = self.isaac.tools()
         self.assertTrue({"save_scene_state", "restore_scene_state", "get_object_pose", "reset_scene",
@@ -757,7 +778,7 @@ class TestWorld(RobotServersCase):
                       error_text(ros.call("move_to_grasp", {"object_name": "gear", "grasp_id": 9})))
         self.assertEqual(error_text(ros.call("move_to_grasp", {"object_name": "gear"})),
                          "Invalid arguments for tool move_to_grasp: missing required argument 'grasp_id'")
-        self.assertIn("control_gripper: state must be 'open' or 'close', got 'half'",
+        self.assertIn("argument 'state': expected one of \"open\", \"close\", got \"half\"",
                       error_text(ros.call("control_gripper", {"state": "half"})))
         self.assertIn("pub_twist: linear must have 3 components",
                       error_text(ros.call("pub_twist", {"linear": [1], "angular": [0, 0, 0]})))
