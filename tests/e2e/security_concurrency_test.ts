@@ -5,7 +5,8 @@
  * told which limit it was.
  */
 import assert from "node:assert/strict";
-import { chmodSync } from "node:fs";
+import { chmodSync, copyFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import { probePidsCgroup } from "../../src/executor/cgroup.ts";
 import { probeSandbox } from "../../src/executor/sandbox.ts";
@@ -26,18 +27,26 @@ for (const cgroup of [true, false]) {
     const why = await unsupported(cgroup);
     if (why) return skip(`concurrent runs (${how})`, why);
     const cfg = securityConfig({ sandbox: "auto" });
-    // Both runs see this folder (the client's output folder); the policies meet there.
+    // Sandboxed runs share no writable folder (a client's output folder reaches each run as a private
+    // copy): the policies wait for files the test makes in their own folder, which both may read.
     const shared = tempDir("orch-shared-");
-    chmodSync(shared, 0o1777);
-    const env = { MCP_CLIENT_OUTPUT_DIR: shared, ...(cgroup ? {} : { ORCH_NO_CGROUP: "1" }) };
+    chmodSync(shared, 0o755);
+    for (const name of ["spawn_some.py", "fork_hold.py"]) copyFileSync(policy(name), join(shared, name));
+    const env = cgroup ? {} : { ORCH_NO_CGROUP: "1" };
     const args = ["run", "-v", "--processes", "16", "-c", cfg.path];
     let waiting = false;
-    const quiet = spawnOrch([...args, policy("spawn_some.py"), "--", shared, "5"], {
+    const quiet = spawnOrch([...args, join(shared, "spawn_some.py"), "--", shared, "5"], {
       env,
-      onStdout: (t) => waiting ||= t.includes("waiting"),
+      onStdout: (t) => {
+        waiting ||= t.includes("waiting");
+        if (t.includes("spawned:")) writeFileSync(join(shared, "done"), "");
+      },
     });
     await until(() => waiting, 30_000, "the quiet run to start");
-    const bomb = await spawnOrch([...args, policy("fork_hold.py"), "--", shared], { env });
+    const bomb = await spawnOrch([...args, join(shared, "fork_hold.py"), "--", shared], {
+      env,
+      onStdout: (t) => t.includes("forked:") && writeFileSync(join(shared, "saturated"), ""),
+    });
     const calm = await quiet;
     assert.match(bomb.stdout, /refused: 1/, bomb.stdout + bomb.stderr);
     // Before: "spawned: 0 of 5, [Errno 11] Resource temporarily unavailable".
