@@ -17,7 +17,7 @@ Environment of the policy process:
 ``POST /call_tool`` with ``{"server", "tool", "arguments"}``; the answer is
 always JSON:
 
-- 200 ``{"success": true, "result", "content", "structuredContent"?}``:
+- 200 ``{"success": true, "content", "structuredContent"?}`` (the result sent once; a text item is decoded here):
   returned as a Python value (see ``call_tool``).
 - 200 ``{"success": false, "isError": true, "error", "content"}``: ``ToolError``.
 - 403 ``{"denied": true, "error"}``: ``ToolDenied`` (scope, budget, guard).
@@ -732,11 +732,15 @@ def _json_default(obj):
 _encoder = json.JSONEncoder(default=_json_default, allow_nan=False)
 
 
+def _no_constant(name):
+    raise ValueError(name)  # NaN and Infinity are not JSON: such a text stays a string
+
+
 def _decode_text(text):
     if not isinstance(text, str):
         return text
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constant)
     except ValueError:
         return text
 
@@ -769,10 +773,7 @@ def _result(payload, unwrap):
     if not content:
         return None
     if len(content) == 1:
-        item = content[0]
-        if isinstance(item, dict) and item.get("type") == "text" and "result" in payload:
-            return payload["result"]
-        return _convert_item(item)
+        return _convert_item(content[0])
     return [_convert_item(item) for item in content]
 
 

@@ -7,6 +7,8 @@ const common = {
   disabled: z.boolean().optional(),
   /** Seconds one tool call may take. */
   timeout: z.number().positive().optional(),
+  /** Largest answer (one JSON-RPC message, so one tool result) the server may send, in MiB; default 64. */
+  maxMessageMb: z.number().positive().optional(),
   introspect: introspectMode.optional(),
   /** Two runs never use this server at once. */
   exclusive: z.boolean().optional(),
@@ -142,6 +144,7 @@ export const KNOWN_SERVER_KEYS = new Set([
   "headers",
   "disabled",
   "timeout",
+  "maxMessageMb",
   "introspect",
   "exclusive",
 ]);

@@ -61,7 +61,7 @@ export class FakeSource implements ToolSource {
     args: Record<string, unknown>,
     opts?: CallOptions,
   ): Promise<CallToolResult> {
-    if (this.record) this.calls.push({ server, tool, args, signal: opts?.signal });
+    if (this.record) this.calls.push({ server, tool, args, signal: opts?.signal ?? opts?.cancel?.signal });
     return this.handler(server, tool, args, opts);
   }
 

@@ -148,7 +148,7 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     const unknown = unknownTool(scope, server, tool);
     if (unknown !== undefined) return fail(404, unknown);
     try {
-      const result = await scope.call(server, tool, args, (signal) => source.callTool(server, tool, args, { signal }));
+      const result = await scope.call(server, tool, args, (call) => source.callTool(server, tool, args, { cancel: call }));
       return json(toolResultBody(result));
     } catch (err) {
       // The MCP client's user aborted (hybrid mode): the whole run ends, not only this call.
@@ -207,7 +207,21 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     const status = err instanceof HTTPException ? err.status : 500;
     return fail(status, status === 500 ? `internal error: ${errorText(err)}` : errorText(err));
   });
+  // The hot path skips the router: `POST /call_tool` is answered before Hono sees the request.
+  const routed = app.fetch;
+  app.fetch = (req, env, ctx) => {
+    if (req.method !== "POST" || pathOf(req.url) !== "/call_tool") return routed(req, env, ctx);
+    return callTool(req).catch((err) => fail(500, `internal error: ${errorText(err)}`));
+  };
   return app;
+}
+
+/** The path of a request URL (`http://host/path?query`), without parsing the whole URL. */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const end = url.indexOf("?", start);
+  return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
 /** The answer for a call that did not produce a tool result. */

@@ -10,23 +10,23 @@ async function answer(res: Response): Promise<[number, Record<string, unknown>]>
   return [res.status, await res.json()];
 }
 
-Deno.test("createIpcApp() forwards a call and answers the JSON-decoded single text item", async () => {
+Deno.test("createIpcApp() forwards a call and answers its content once (the runtime decodes it)", async () => {
   const h = harness();
   const [status, body] = await answer(await h.call({ server: ROS, tool: "get_pose", arguments: { frame: "base" } }));
   assert.equal(status, 200);
-  assert.deepEqual(body, { success: true, result: { ok: true }, content: [{ type: "text", text: '{"ok": true}' }] });
+  assert.deepEqual(body, { success: true, content: [{ type: "text", text: '{"ok": true}' }] });
   assert.equal(h.source.calls.length, 1);
   assert.deepEqual(h.source.calls[0]?.args, { frame: "base" });
   assert.ok(h.source.calls[0]?.signal instanceof AbortSignal);
   assert.equal(h.scope.callsMade, 1);
 });
 
-Deno.test("createIpcApp() answers structuredContent as the result when present", async () => {
+Deno.test("createIpcApp() answers structuredContent when present", async () => {
   const h = harness();
   h.source.handler = () => Promise.resolve({ content: [{ type: "text", text: "x: 1" }], structuredContent: { x: 1 } });
   const [status, body] = await answer(await h.call({ server: ROS, tool: "get_pose", arguments: {} }));
   assert.equal(status, 200);
-  assert.deepEqual(body.result, { x: 1 });
+  assert.equal(body.result, undefined);
   assert.deepEqual(body.structuredContent, { x: 1 });
 });
 
@@ -198,7 +198,7 @@ Deno.test("createIpcApp() cancels an in-flight call on abort and answers 409", a
   h.source.handler = (_s, _t, _a, opts) =>
     new Promise((_resolve, reject) => {
       started.resolve();
-      opts?.signal?.addEventListener("abort", () => reject(new Error("cancelled by signal")));
+      (opts?.signal ?? opts?.cancel?.signal)?.addEventListener("abort", () => reject(new Error("cancelled by signal")));
     });
   const pending = h.call({ server: ROS, tool: "move_to_grasp", arguments: {} });
   await started.promise;

@@ -1,9 +1,13 @@
 /** MCP tool results in the shape the generated Python runtime reads. */
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 
-/** What `POST /call_tool` answers with status 200. */
+/**
+ * What `POST /call_tool` answers with status 200. A result is sent once, as the server's content
+ * (and structuredContent): the Python runtime decodes a text item itself, so a large result is
+ * never parsed here nor sent twice.
+ */
 export type CallToolBody =
-  | { success: true; result: unknown; content: CallToolResult["content"]; structuredContent?: unknown }
+  | { success: true; content: CallToolResult["content"]; structuredContent?: unknown }
   | { success: false; isError: true; error: string; content: CallToolResult["content"] };
 
 // First characters a JSON text can start with; anything else is returned as a string without
@@ -34,7 +38,7 @@ export function errorTextOf(result: CallToolResult): string {
 export function toolResultBody(result: CallToolResult): CallToolBody {
   const content = result.content ?? [];
   if (result.isError === true) return { success: false, isError: true, error: errorTextOf(result), content };
-  return { success: true, result: convertResult(result), content, structuredContent: result.structuredContent };
+  return { success: true, content, structuredContent: result.structuredContent };
 }
 
 function parseMaybeJson(text: string): unknown {

@@ -1,6 +1,7 @@
 /** Run scopes: one policy run's token, permissions, budget, guards, abort state and call counters. */
 import type { JsonSchema } from "../catalog/types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
+import type { CallCancel } from "../sources/types.ts";
 import { errorText, OrchError, PolicyError } from "../errors.ts";
 import { compileGlobs, type ToolMatcher } from "./glob.ts";
 import { checkInputSchema } from "./arguments.ts";
@@ -106,26 +107,48 @@ function newToken(): string {
 
 function noop(): void {}
 
-/** Settles like `promise`, or rejects with RunAbortedError as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(noop);
-    return Promise.reject(new RunAbortedError(String(signal.reason)));
+/**
+ * One admitted call in flight. The scope cancels it on abort; the source learns of that through
+ * `oncancel` (CallCancel), so a call costs no AbortController or listener unless a source asks for
+ * `signal`.
+ */
+export class ScopeCall implements CallCancel {
+  cancelled: string | undefined = undefined;
+  oncancel: ((reason: string) => void) | undefined = undefined;
+  #controller: AbortController | undefined;
+  #reject: ((err: Error) => void) | undefined;
+
+  constructor(readonly server: string, readonly tool: string) {}
+
+  /** A signal that aborts with the call, made on first use (for sources that take one). */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.cancelled !== undefined) this.#controller.abort(this.cancelled);
+    return this.#controller.signal;
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new RunAbortedError(String(signal.reason)));
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
+
+  /** Cancels the call (once): the source is told, and the scope's wait ends at once. */
+  cancel(reason: string): void {
+    if (this.cancelled !== undefined) return;
+    this.cancelled = reason;
+    this.#controller?.abort(reason);
+    const told = this.oncancel;
+    this.oncancel = undefined;
+    told?.(reason);
+    this.#reject?.(new RunAbortedError(reason));
+  }
+
+  /** Settles like `promise`, or rejects with RunAbortedError as soon as the call is cancelled. */
+  race<T>(promise: Promise<T>): Promise<T> {
+    if (this.cancelled !== undefined) {
+      promise.catch(noop);
+      return Promise.reject(new RunAbortedError(this.cancelled));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      promise.then(resolve, reject);
+    });
+  }
 }
 
 /** One policy run's permissions and state. */
@@ -142,6 +165,8 @@ export class RunScope {
   abortReason: string | undefined;
 
   readonly #controller = new AbortController();
+  /** Calls admitted and not yet finished: abort cancels each. */
+  readonly #inFlight = new Set<ScopeCall>();
   readonly #allow: ToolMatcher;
   readonly #narrow: ToolMatcher | undefined;
   readonly #deny: ToolMatcher;
@@ -184,6 +209,7 @@ export class RunScope {
     if (this.aborted) return;
     this.aborted = true;
     this.abortReason = reason;
+    for (const call of this.#inFlight) call.cancel(reason);
     this.#controller.abort(reason);
   }
 
@@ -193,14 +219,15 @@ export class RunScope {
   }
 
   /**
-   * Admits one call (scope, guards, budget, approval, `beforeCall`) and runs `fn` with a signal
-   * that aborts with the run. Throws CallDeniedError, RunAbortedError, or whatever `fn` throws.
+   * Admits one call (scope, guards, budget, approval, `beforeCall`) and runs `fn` with the call's
+   * handle, which the run's abort cancels (`call.signal` for sources that want a signal). Throws
+   * CallDeniedError, RunAbortedError, or whatever `fn` throws.
    */
   async call(
     server: string,
     tool: string,
     args: Record<string, unknown>,
-    fn: (signal: AbortSignal) => Promise<CallToolResult>,
+    fn: (call: ScopeCall) => Promise<CallToolResult>,
   ): Promise<CallToolResult> {
     if (this.aborted) throw new RunAbortedError(this.abortReason ?? "aborted");
     const decision = this.#decide(server, tool);
@@ -220,20 +247,18 @@ export class RunScope {
       this.#observer?.denied(server, tool, args, refusal);
       throw this.#refuse(decision, server, tool, refusal);
     }
+    // The call starts here (admitted, counted) and ends in `finally`: the one place a call's
+    // start, end and outcome are all known.
     const watch = this.#observer?.admitted(server, tool, args);
     this.callsMade++;
     this.inFlight++;
-    // A signal per call, linked to the run's: the SDK never removes the abort listener it adds to
-    // a request's signal, so handing it the run's own signal would leak one listener per call and
-    // replay a cancellation for every past request on abort.
-    const call = new AbortController();
-    const link = () => call.abort(this.abortReason);
-    this.#controller.signal.addEventListener("abort", link, { once: true });
+    const call = new ScopeCall(server, tool);
+    this.#inFlight.add(call);
     const started = performance.now();
     let release: void | (() => void) = undefined;
     try {
       if (decision.confirm) {
-        const answer = await raceAbort(this.#ask(server, tool, args), call.signal);
+        const answer = await call.race(this.#ask(server, tool, args));
         if (answer !== true) {
           this.callsMade--;
           const reason = typeof answer === "string" && answer !== "" ? answer : `${server}.${tool} was not approved`;
@@ -243,7 +268,7 @@ export class RunScope {
       if (this.#beforeCall !== undefined) {
         const acquiring = this.#beforeCall(server, tool);
         try {
-          release = await raceAbort(acquiring, call.signal);
+          release = await call.race(acquiring);
         } catch (err) {
           // Aborted while waiting: whatever is acquired later must still be given back.
           acquiring.then((late) => typeof late === "function" && late(), noop);
@@ -251,7 +276,7 @@ export class RunScope {
         }
       }
       watch?.sent();
-      const result = await raceAbort(fn(call.signal), call.signal);
+      const result = await call.race(fn(call));
       this.#record(decision.stats, started, result.isError === true);
       watch?.done(result);
       return result;
@@ -262,7 +287,7 @@ export class RunScope {
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
     } finally {
       this.inFlight--;
-      this.#controller.signal.removeEventListener("abort", link);
+      this.#inFlight.delete(call);
       if (typeof release === "function") release();
     }
   }

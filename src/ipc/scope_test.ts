@@ -60,8 +60,8 @@ Deno.test("RunScope.call() counts calls, errors and denials for the summary", as
 Deno.test("RunScope.call() hands each call its own signal, linked to the run's", async () => {
   const scope = new RunScope();
   const signals: AbortSignal[] = [];
-  await scope.call("a", "b", {}, (signal) => (signals.push(signal), ok()));
-  await scope.call("a", "b", {}, (signal) => (signals.push(signal), ok()));
+  await scope.call("a", "b", {}, (call) => (signals.push(call.signal), ok()));
+  await scope.call("a", "b", {}, (call) => (signals.push(call.signal), ok()));
   assert.notEqual(signals[0], signals[1]);
   assert.notEqual(signals[0], scope.signal);
   scope.abort("stop");

@@ -120,7 +120,7 @@ export async function runUnixSocketSmoke(): Promise<void> {
     // The same connection again: the Python runtime keeps one open per thread.
     const ok = await conn.request("POST", "/call_tool", { ...auth, "content-type": "application/json" }, call);
     assert.equal(ok.status, 200);
-    assert.deepEqual(JSON.parse(ok.body).result, { ok: true });
+    assert.deepEqual(JSON.parse(ok.body).content, [{ type: "text", text: '{"ok": true}' }]);
     assert.match(ok.headers["content-type"] ?? "", /^application\/json/);
     const chunked = await conn.request("POST", "/call_tool", auth, [call.slice(0, 10), call.slice(10)]);
     assert.equal(chunked.status, 200);
@@ -135,7 +135,7 @@ export async function runUnixSocketSmoke(): Promise<void> {
     h.source.handler = (_s, _t, _a, opts) =>
       new Promise((_resolve, reject) => {
         started.resolve();
-        opts?.signal?.addEventListener("abort", () => reject(new Error("cancelled")));
+        (opts?.signal ?? opts?.cancel?.signal)?.addEventListener("abort", () => reject(new Error("cancelled")));
       });
     const pending = conn.request("POST", "/call_tool", auth, call);
     await started.promise;

@@ -91,8 +91,8 @@ export class DirectTools {
           .catch(() => {});
       };
     try {
-      return await this.#scope.call(server, tool, args, (signal) => {
-        const both = AbortSignal.any([signal, extra.signal]);
+      return await this.#scope.call(server, tool, args, (call) => {
+        const both = AbortSignal.any([call.signal, extra.signal]);
         return this.#service.session.source.callTool(server, tool, args, { signal: both, onProgress });
       });
     } catch (err) {

@@ -275,16 +275,17 @@ export class ClientIpc implements ToolSource {
       throw new UnknownToolError(server, tool, skip ? `${server}: ${why}` : why);
     }
     let answer: Answer;
+    const signal = opts.signal ?? opts.cancel?.signal;
     try {
       answer = await this.#request(
         "POST",
         "/call_tool",
         { server, tool, arguments: args },
         opts.timeoutMs ?? this.#opts.callTimeoutMs ?? 300_000,
-        opts.signal,
+        signal,
       );
     } catch (err) {
-      if (opts.signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
       throw new UpstreamError(server, `${server}.${tool} failed: ${errorText(err)}`, { cause: err });
     }
     const { status, body } = answer;

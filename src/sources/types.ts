@@ -7,8 +7,22 @@ export type { CallToolResult };
 /** A server's tools; `warnings` names tools that were skipped or trimmed because they were malformed. */
 export type ListedTools = ToolInfo[] & { warnings?: string[] };
 
+/**
+ * One call in flight as its caller sees it: cancelling needs no AbortSignal (no event objects per
+ * call). The source sets `oncancel` while it waits; the caller calls it once, on cancel.
+ */
+export interface CallCancel {
+  /** The reason, once the caller has cancelled. */
+  readonly cancelled: string | undefined;
+  oncancel: ((reason: string) => void) | undefined;
+  /** A signal that aborts with the call, for sources that need one (made on first use). */
+  readonly signal: AbortSignal;
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Cancellation without a signal (what the run scope hands out); either may be given. */
+  cancel?: CallCancel;
   /** Overrides the server's configured per-call timeout. */
   timeoutMs?: number;
   /** Progress notifications from the server for this call. */

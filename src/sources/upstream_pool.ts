@@ -19,10 +19,18 @@ import {
 import { errorText, UnknownToolError, UpstreamError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
-import { StdioTransport } from "./stdio_transport.ts";
+import { DEFAULT_MAX_MESSAGE_BYTES, INVALID_RESPONSE_CODE, StdioTransport } from "./stdio_transport.ts";
+import {
+  CallCancelledError,
+  CallGoneError,
+  CallTimeoutError,
+  InvalidResponseError,
+  NotSentError,
+} from "./stdio_calls.ts";
+import { cancelFromSignal, resultBytes, untilCancelled } from "./call_cancel.ts";
 import { type HttpLoss, httpLoss } from "./http_loss.ts";
 import { LenientToolListSchema, parseToolList } from "./tool_list.ts";
-import type { CallOptions, ListedTools, ToolSource } from "./types.ts";
+import type { CallCancel, CallOptions, ListedTools, ToolSource } from "./types.ts";
 
 /** How long a remote server may take to answer the ping after one of its event streams broke. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -41,6 +49,8 @@ interface Connection {
 
 interface ServerState {
   conn?: Promise<Connection>;
+  /** `conn` once it has opened and while it is up: calls take it without awaiting. */
+  ready?: Connection;
   failures: number;
   lastFailure: number;
 }
@@ -75,6 +85,11 @@ function untilAborted<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
     signal.addEventListener("abort", onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
+}
+
+/** The largest message a server may send, in bytes. */
+function maxMessageBytes(entry: ServerConfig): number {
+  return entry.maxMessageMb !== undefined ? Math.floor(entry.maxMessageMb * 2 ** 20) : DEFAULT_MAX_MESSAGE_BYTES;
 }
 
 /** The ToolSource that starts and talks to servers itself. */
@@ -117,20 +132,33 @@ export class UpstreamPool implements ToolSource {
    * The server's connection, shared by every caller. It is opened without any caller's signal
    * (one run's abort must not kill a start others wait for); each caller stops waiting on its own.
    */
-  #connect(server: string, timeoutMs: number, signal?: AbortSignal): Promise<Connection> {
+  #connect(server: string, timeoutMs: number, signal?: AbortSignal, cancel?: CallCancel): Promise<Connection> {
     const state = this.#servers.get(server)!;
     state.conn ??= this.#track(state, this.#open(server, this.#entry(server), timeoutMs));
-    return untilAborted(state.conn, signal);
+    return untilCancelled(untilAborted(state.conn, signal), cancel);
+  }
+
+  /** Stops sending to a connection that refused a write (its process is ending); the next call starts a new one. */
+  #retire(server: string, conn: Connection): void {
+    const state = this.#servers.get(server)!;
+    conn.closed = true;
+    if (state.ready === conn) {
+      state.ready = undefined;
+      state.conn = undefined;
+    }
+    if (conn.stdio && conn.stdio.calls.size === 0) void conn.stdio.close(500).catch(() => {});
   }
 
   #track(state: ServerState, conn: Promise<Connection>): Promise<Connection> {
     conn.then(
       (c) => {
         c.opened = conn;
+        if (state.conn === conn && !c.closed) state.ready = c;
         const sdkOnClose = c.transport.onclose;
         c.transport.onclose = () => {
           sdkOnClose?.();
           c.closed = true;
+          if (state.ready === c) state.ready = undefined;
           if (state.conn === conn) state.conn = undefined;
           if (!this.#closed) {
             state.failures++;
@@ -168,6 +196,7 @@ export class UpstreamPool implements ToolSource {
         env: { ...(this.opts.baseEnv ?? rt.envObject()), ...entry.env },
         logFile: this.logFile(server),
         label: server,
+        maxMessageBytes: maxMessageBytes(entry),
       });
       this.#processes.add(stdio);
       void stdio.exited.then(() => this.#processes.delete(stdio));
@@ -259,41 +288,129 @@ export class UpstreamPool implements ToolSource {
   ): Promise<CallToolResult> {
     const entry = this.#entry(server);
     const timeoutMs = opts.timeoutMs ?? (entry.timeout ?? DEFAULT_CALL_TIMEOUT_S) * 1000;
-    const conn = await this.#connect(server, this.config.orchestrator.discoveryTimeout * 1000, opts.signal);
+    const state = this.#servers.get(server)!;
+    for (let attempt = 1;; attempt++) {
+      const ready = state.ready;
+      const conn = ready !== undefined && !ready.closed && ready.opened === state.conn
+        ? ready
+        : await this.#connect(server, this.config.orchestrator.discoveryTimeout * 1000, opts.signal, opts.cancel);
+      try {
+        // Progress needs the SDK's bookkeeping; everything else on stdio takes the lean path.
+        const result = conn.stdio && !opts.onProgress
+          ? await this.#callStdio(conn.stdio, tool, args, timeoutMs, opts)
+          : await this.#callSdk(conn, server, tool, args, timeoutMs, opts);
+        state.failures = 0;
+        return result;
+      } catch (err) {
+        // A call that never reached the server goes to its next process (a write refused by one that is ending).
+        if (err instanceof NotSentError && attempt < 3 && !this.#closed) {
+          this.#retire(server, conn);
+          continue;
+        }
+        const cancelled = opts.signal?.aborted || opts.cancel?.cancelled !== undefined;
+        if (!conn.stdio && !cancelled) {
+          // A remote server that restarted forgot our session: open a new one (with backoff) and send again.
+          const loss = this.#dropLostSession(server, conn, err);
+          if (loss === "unsent" && retry) {
+            retry = false;
+            continue;
+          }
+          if (loss !== undefined) {
+            const why = loss === "unsent" ? "did not accept the call" : "lost the connection during the call";
+            throw new UpstreamError(
+              server,
+              `${server}: ${why} (${errorText(err)}); the next call opens a new session`,
+              {
+                cause: err,
+              },
+            );
+          }
+        }
+        const failure = await this.#callError(err, conn, server, tool, timeoutMs, opts);
+        if (failure instanceof Error) throw failure;
+        return failure;
+      }
+    }
+  }
+
+  #callStdio(
+    stdio: StdioTransport,
+    tool: string,
+    args: Record<string, unknown>,
+    timeoutMs: number,
+    opts: CallOptions,
+  ): Promise<CallToolResult> {
+    if (opts.cancel !== undefined || opts.signal === undefined) {
+      return stdio.calls.call(tool, args, timeoutMs, opts.cancel);
+    }
+    const { cancel, done } = cancelFromSignal(opts.signal);
+    return stdio.calls.call(tool, args, timeoutMs, cancel).finally(done);
+  }
+
+  async #callSdk(
+    conn: Connection,
+    server: string,
+    tool: string,
+    args: Record<string, unknown>,
+    timeoutMs: number,
+    opts: CallOptions,
+  ): Promise<CallToolResult> {
+    const own = opts.cancel?.signal;
+    const signal = opts.signal && own ? AbortSignal.any([opts.signal, own]) : opts.signal ?? own;
+    const onprogress = opts.onProgress;
     try {
-      const onprogress = opts.onProgress;
       const result = await conn.client.callTool({ name: tool, arguments: args }, undefined, {
-        signal: opts.signal,
+        signal,
         timeout: timeoutMs,
         ...(onprogress ? { onprogress, resetTimeoutOnProgress: true } : {}),
-      });
-      this.#servers.get(server)!.failures = 0;
-      return result as CallToolResult;
+      }) as CallToolResult;
+      // Remote transports read a whole answer before orch sees it: the cap still keeps it from the policy.
+      const max = maxMessageBytes(this.#entry(server));
+      const size = conn.stdio ? 0 : resultBytes(result);
+      if (size > max) {
+        throw new InvalidResponseError(
+          `${server}: the answer of ${tool} is about ${(size / 2 ** 20).toFixed(1)} MiB, over the ` +
+            `${max / 2 ** 20} MiB limit for one message (mcpServers.${server}.maxMessageMb raises it)`,
+        );
+      }
+      return result;
     } catch (err) {
-      if (opts.signal?.aborted) throw err;
-      if (!conn.stdio) {
-        // A remote server that restarted forgot our session: open a new one (with backoff) and send again.
-        const loss = this.#dropLostSession(server, conn, err);
-        if (loss === "unsent" && retry) return this.callTool(server, tool, args, opts, false);
-        if (loss !== undefined) {
-          const why = loss === "unsent" ? "did not accept the call" : "lost the connection during the call";
-          throw new UpstreamError(server, `${server}: ${why} (${errorText(err)}); the next call opens a new session`, {
-            cause: err,
-          });
-        }
-      }
-      const text = errorText(err);
-      if (isTimeout(err) && !conn.closed) {
-        throw new UpstreamError(server, `${server}.${tool} timed out after ${timeoutMs / 1000} s`, { cause: err });
-      }
-      // A JSON-RPC error (unknown tool, invalid params) is the server's answer: report it as a tool error.
-      if (!conn.closed && /^MCP error/.test(text)) {
-        return { content: [{ type: "text", text }], isError: true };
-      }
-      if (conn.stdio) await conn.stdio.waitExit(300);
-      const why = conn.closed || conn.stdio?.exitStatus ? "the server went away during the call" : text;
-      throw new UpstreamError(server, `${server}: ${why}${describeExit(conn.stdio)}`, { cause: err });
+      if (signal?.aborted) throw new CallCancelledError(String(signal.reason));
+      throw err;
     }
+  }
+
+  /** The error a failed call reports, in words; a JSON-RPC error from the server is a tool error result instead. */
+  async #callError(
+    err: unknown,
+    conn: Connection,
+    server: string,
+    tool: string,
+    timeoutMs: number,
+    opts: CallOptions,
+  ): Promise<Error | CallToolResult> {
+    if (err instanceof CallCancelledError || opts.signal?.aborted || opts.cancel?.cancelled !== undefined) {
+      return err instanceof Error ? err : new CallCancelledError(errorText(err));
+    }
+    if (err instanceof InvalidResponseError) return new UpstreamError(server, err.message, { cause: err });
+    if (err instanceof McpError && err.code === INVALID_RESPONSE_CODE) {
+      return new UpstreamError(server, err.message.replace(/^MCP error -?\d+: /, ""), { cause: err });
+    }
+    if (err instanceof CallTimeoutError || (isTimeout(err) && !conn.closed)) {
+      return new UpstreamError(server, `${server}.${tool} timed out after ${timeoutMs / 1000} s`, { cause: err });
+    }
+    const text = errorText(err);
+    // A JSON-RPC error (unknown tool, invalid params) is the server's answer: report it as a tool error.
+    if (!conn.closed && !(err instanceof CallGoneError) && /^MCP error/.test(text)) {
+      return { content: [{ type: "text", text }], isError: true } satisfies CallToolResult;
+    }
+    if (conn.stdio) await conn.stdio.waitExit(300);
+    const why = err instanceof NotSentError
+      ? `cannot send the call: ${text}`
+      : conn.closed || conn.stdio?.exitStatus
+      ? "the server went away during the call"
+      : text;
+    return new UpstreamError(server, `${server}: ${why}${describeExit(conn.stdio)}`, { cause: err });
   }
 
   /**

@@ -46,19 +46,10 @@ DROP = object()  # a handler result: close the connection without answering
 
 
 def content_answer(content, structured=None):
-    """A 200 success answer, with ``result`` computed like the real shim."""
+    """A 200 success answer as the real shim sends it: the content once, no decoded copy."""
     payload = {"success": True, "content": content}
     if structured is not None:
         payload["structuredContent"] = structured
-        payload["result"] = structured
-    elif len(content) == 1 and content[0].get("type") == "text":
-        text = content[0]["text"]
-        try:
-            payload["result"] = json.loads(text)
-        except ValueError:
-            payload["result"] = text
-    else:
-        payload["result"] = None
     return 200, payload
 
 
