@@ -148,7 +148,12 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     const unknown = unknownTool(scope, server, tool);
     if (unknown !== undefined) return fail(404, unknown);
     try {
-      const result = await scope.call(server, tool, args, (call) => source.callTool(server, tool, args, { cancel: call }));
+      const result = await scope.call(
+        server,
+        tool,
+        args,
+        (call) => source.callTool(server, tool, args, { cancel: call }),
+      );
       return json(toolResultBody(result));
     } catch (err) {
       // The MCP client's user aborted (hybrid mode): the whole run ends, not only this call.
