@@ -166,7 +166,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     const out = orderedWriter(1);
     const err = orderedWriter(2);
     const say = (s: string) => err.write(new TextEncoder().encode(`orch: ${s}\n`));
-    prewarmContainment(ctx.config.orchestrator, process.cwd());
+    prewarmContainment(ctx.config.orchestrator, process.cwd(), ctx.cacheDir);
     const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
     // Lazy: only the servers the policy (or its arguments) names are waited for now.
     const catalog = await session.catalog({ refresh: values.refresh, policy: [code, ...args].join("\n") });

@@ -73,12 +73,12 @@ export interface Contained {
  * Starts the once-per-process probes (bubblewrap, pids cgroup, the Python interpreter) so they
  * overlap with tool discovery instead of delaying the first run.
  */
-export function prewarmContainment(orch: Orchestrator, cwd: string): void {
+export function prewarmContainment(orch: Orchestrator, cwd: string, cacheDir?: string): void {
   void probeCgroups();
   if (orch.sandbox === "none") return;
-  void probeSandbox();
+  void probeSandbox(cacheDir);
   const env = policyEnv({ parent: rt.envObject(), passNames: orch.env, runDir: "/", outputDir: "/", orch: {} });
-  probePython(orch.python, env, cwd).catch(() => {});
+  probePython(orch.python, env, cwd, cacheDir).catch(() => {});
 }
 
 /** The run cannot start as the config demands (e.g. `sandbox: "bwrap"` where bubblewrap does not work). */
@@ -98,14 +98,14 @@ export async function contain(input: ContainInput): Promise<Contained> {
 
   // The probes run once per orch process; start them together.
   const cgProbe = probeCgroups();
-  const pythonProbe = input.mode === "none" ? undefined : probePython(input.python, env, input.cwd);
+  const pythonProbe = input.mode === "none" ? undefined : probePython(input.python, env, input.cwd, input.cacheDir);
   pythonProbe?.catch(() => {});
   const cg = await cgProbe;
   let lease: UidLease | undefined;
   if (input.mode === "none") {
     note = `sandbox disabled in the config (sandbox: "none"): resource limits only`;
   } else {
-    const support = await probeSandbox();
+    const support = await probeSandbox(input.cacheDir);
     let why = support.available ? undefined : support.reason ?? "bubblewrap is not available";
     if (!why && !input.socketPath) why = "the IPC shim is on TCP, which a sandbox without network cannot reach";
     if (why) {

@@ -3,8 +3,12 @@
  * prefixes and import path. The sandbox binds these back when they sit under a hidden folder such
  * as $HOME, and `orch doctor` shows them.
  */
+import { realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
+import { mtimeOf, readProbe, writeProbe } from "./probe_cache.ts";
+import { which } from "./sandbox.ts";
 
 export interface PythonInfo {
   executable: string;
@@ -28,16 +32,60 @@ const SCRIPT = [
 
 const cache = new Map<string, Promise<PythonInfo>>();
 
-/** Runs `python` once (per interpreter, PATH and PYTHONPATH) and reports what it is; throws with the reason. */
-export function probePython(python: string, env: Record<string, string>, cwd?: string): Promise<PythonInfo> {
+/**
+ * Runs `python` once (per interpreter, PATH and PYTHONPATH) and reports what it is; throws with
+ * the reason. With `cacheDir`, the answer is also kept on disk for this boot (see diskKey).
+ */
+export function probePython(
+  python: string,
+  env: Record<string, string>,
+  cwd?: string,
+  cacheDir?: string,
+): Promise<PythonInfo> {
   const key = JSON.stringify([python, env.PATH, env.PYTHONPATH, env.PYTHONHOME, cwd]);
   let found = cache.get(key);
   if (!found) {
-    found = run(python, env, cwd);
+    const disk = cacheDir === undefined ? undefined : diskKey(python, env, cwd);
+    const kept = disk && readProbe<PythonInfo & { mtime: number }>(cacheDir, "python", disk);
+    if (kept && mtimeOf(kept.executable) === kept.mtime) {
+      const { mtime: _, ...info } = kept;
+      found = Promise.resolve(info);
+    } else {
+      found = run(python, env, cwd).then((info) => {
+        if (disk) writeProbe(cacheDir, "python", disk, { ...info, mtime: mtimeOf(info.executable) });
+        return info;
+      });
+    }
     cache.set(key, found);
     found.catch(() => cache.delete(key));
   }
   return found;
+}
+
+/**
+ * What the probe's answer depends on: the command as resolved on PATH (past symlinks) and its
+ * mtime, the Python variables, and for a version-manager shim (pyenv, asdf: a `shims` folder) the
+ * files that pick the version from the working folder up.
+ */
+function diskKey(python: string, env: Record<string, string>, cwd?: string): unknown[] {
+  let resolved = which(python, env.PATH ?? "/usr/bin:/bin") ?? python;
+  try {
+    resolved = realpathSync(resolved);
+  } catch {
+    // Not found: the probe itself will say so.
+  }
+  const key: unknown[] = [python, resolved, mtimeOf(resolved), env.PATH, env.PYTHONPATH, env.PYTHONHOME, cwd];
+  if (basename(dirname(resolved)) === "shims") {
+    key.push(env.PYENV_VERSION, env.ASDF_PYTHON_VERSION);
+    const home = rt.env("HOME"); // the policy's HOME is its run folder: pyenv's is orch's
+    const root = env.PYENV_ROOT ?? rt.env("PYENV_ROOT") ?? (home ? join(home, ".pyenv") : undefined);
+    if (root) key.push(mtimeOf(join(root, "version")));
+    for (let dir = cwd ?? "/";; dir = dirname(dir)) {
+      key.push(mtimeOf(join(dir, ".python-version")), mtimeOf(join(dir, ".tool-versions")));
+      if (dir === dirname(dir)) break;
+    }
+  }
+  return key;
 }
 
 async function run(python: string, env: Record<string, string>, cwd?: string): Promise<PythonInfo> {

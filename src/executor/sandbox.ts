@@ -8,11 +8,12 @@
  * /home, /root and $HOME (so ~/.ssh and friends are gone), no capabilities, a new session, and it
  * dies with orch. Only what the caller binds back is visible or writable.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
+import { mtimeOf, readProbe, writeProbe } from "./probe_cache.ts";
 import { currentUid } from "./proc.ts";
 
 export type SandboxMode = "auto" | "bwrap" | "none";
@@ -160,11 +161,48 @@ let probed: Promise<SandboxSupport> | undefined;
 
 /**
  * Whether bubblewrap works here, found by running `bwrap ... true` with the flags runs use.
- * `ORCH_BWRAP` names the bwrap to use (`none`: behave as if there were none).
+ * `ORCH_BWRAP` names the bwrap to use (`none`: behave as if there were none). With `cacheDir`, a
+ * working sandbox is remembered on disk for this boot, so a warm run starts bubblewrap once (for
+ * the policy) instead of twice.
  */
-export function probeSandbox(): Promise<SandboxSupport> {
-  probed ??= probe();
+export function probeSandbox(cacheDir?: string): Promise<SandboxSupport> {
+  probed ??= cachedProbe(cacheDir);
   return probed;
+}
+
+/** What a probe's answer depends on besides the boot: the programs, who runs them, the kernel's namespace switches. */
+function probeKey(): unknown[] {
+  const wanted = rt.env("ORCH_BWRAP");
+  const bwrap = wanted === "none" ? undefined : which(wanted || "bwrap");
+  const setpriv = which("setpriv", "/usr/bin:/bin:/usr/sbin:/sbin");
+  const sysctl = (p: string) => {
+    try {
+      return readFileSync(p, "utf8").trim();
+    } catch {
+      return null;
+    }
+  };
+  return [
+    wanted,
+    bwrap,
+    bwrap && mtimeOf(bwrap),
+    setpriv,
+    currentUid(),
+    sysctl("/proc/sys/user/max_user_namespaces"),
+    sysctl("/proc/sys/kernel/unprivileged_userns_clone"),
+    sysctl("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+  ];
+}
+
+async function cachedProbe(cacheDir: string | undefined): Promise<SandboxSupport> {
+  if (cacheDir === undefined || process.platform !== "linux") return await probe();
+  const key = probeKey();
+  const kept = readProbe<SandboxSupport>(cacheDir, "sandbox", key);
+  if (kept?.available) return kept;
+  const found = await probe();
+  // Only a working sandbox is kept: a failure is probed again, so a fixed machine is seen at once.
+  if (found.available) writeProbe(cacheDir, "sandbox", key, found);
+  return found;
 }
 
 async function probe(): Promise<SandboxSupport> {
