@@ -3,6 +3,7 @@
 Usage: python3 raw_floor.py MODE N WARM -- COMMAND...
 MODE "calls": warm up, then time N echo calls one by one; prints JSON with per-call microseconds.
 MODE "once": start, initialize, one call, exit (the whole process is timed from outside).
+MODE "big": N calls of wire.py's big(mb=WARM) (a result of WARM MiB); prints the median ms per call.
 """
 import json
 import subprocess
@@ -11,7 +12,7 @@ import time
 
 
 def main():
-    mode, n, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    mode, n, warm = sys.argv[1], int(sys.argv[2]), int(float(sys.argv[3]))
     cmd = sys.argv[sys.argv.index("--") + 1:]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     ids = iter(range(1, 1 << 30))
@@ -29,7 +30,19 @@ def main():
     proc.stdin.write(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
     proc.stdin.flush()
     echo = {"name": "echo", "arguments": {"message": "hi"}}
-    if mode == "once":
+    if mode == "big":
+        big = {"name": "big", "arguments": {"mb": float(sys.argv[3])}}
+        request("tools/call", big)
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            msg = request("tools/call", big)
+            text = msg["result"]["content"][0]["text"]
+            times.append((time.perf_counter() - t0) * 1000)
+            assert len(text) == int(float(sys.argv[3]) * 1024 * 1024)
+        times.sort()
+        print(json.dumps({"median_ms": times[len(times) // 2]}))
+    elif mode == "once":
         request("tools/call", echo)
     else:
         for _ in range(warm):

@@ -1,0 +1,27 @@
+// @utcp/code-mode as a peer in scripts/bench (never part of orch): the same echo calls, made from
+// its isolated-vm sandbox through its MCP plugin to the server's stdio. Runs under node (isolated-vm
+// is a V8 addon). Usage: node bench_utcp.mjs N WARM -- COMMAND...; prints {"median_us": mean per call}.
+// Date.now() is all the sandbox has, so a round is timed as a whole and divided: the number is a mean.
+import { CodeModeUtcpClient } from "@utcp/code-mode";
+import "@utcp/mcp";
+
+const [n, warm] = process.argv.slice(2, 4).map(Number);
+const cmd = process.argv.slice(process.argv.indexOf("--") + 1);
+const client = await CodeModeUtcpClient.create(process.cwd(), null);
+await client.registerManual({
+  name: "bench",
+  call_template_type: "mcp",
+  config: { mcpServers: { everything: { transport: "stdio", command: cmd[0], args: cmd.slice(1) } } },
+});
+const tool = (await client.getTools()).find((t) => t.name.endsWith("echo"));
+if (!tool) throw new Error("no echo tool registered");
+// The name the sandbox exposes: manual.server_tool, as code-mode namespaces it.
+const call = tool.name.split(".").length > 1 ? tool.name : `bench.${tool.name}`;
+const loop = (count) => `
+  const t0 = Date.now();
+  for (let i = 0; i < ${count}; i++) ${call}({ message: "hi" });
+  return Date.now() - t0;`;
+await client.callToolChain(loop(warm), { timeout: 600000 });
+const { result } = await client.callToolChain(loop(n), { timeout: 600000 });
+console.log(JSON.stringify({ median_us: (result * 1000) / n, mean: true }));
+process.exit(0);
