@@ -152,7 +152,7 @@ const cc = spawnSync("cc", ["--version"]).status === 0;
 const relayBin = join(tmp("orch-relay-bin-"), "relay");
 if (cc) execFileSync("cc", ["-O2", "-o", relayBin, join(ROOT, "scripts", "bench_py", "relay.c")]);
 const utcpBench = join(ROOT, "scripts", "bench_utcp.mjs");
-const utcp = existsSync(join(ROOT, "node_modules", "@utcp", "code-mode"));
+const utcp = existsSync(join(ROOT, "scripts", "bench_peers", "node_modules", "@utcp", "code-mode"));
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const loadBefore = load();
 

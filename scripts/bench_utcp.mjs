@@ -2,8 +2,14 @@
 // its isolated-vm sandbox through its MCP plugin to the server's stdio. Runs under node (isolated-vm
 // is a V8 addon). Usage: node bench_utcp.mjs N WARM -- COMMAND...; prints {"median_us": mean per call}.
 // Date.now() is all the sandbox has, so a round is timed as a whole and divided: the number is a mean.
-import { CodeModeUtcpClient } from "@utcp/code-mode";
-import "@utcp/mcp";
+// The packages live in scripts/bench_peers (its own lockfile, installed by scripts/bench): isolated-vm
+// compiles from source, which the project's own `npm ci` should never have to do.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const peers = createRequire(join(import.meta.dirname, "bench_peers", "package.json"));
+const { CodeModeUtcpClient } = await import(peers.resolve("@utcp/code-mode"));
+await import(peers.resolve("@utcp/mcp"));
 
 const [n, warm] = process.argv.slice(2, 4).map(Number);
 const cmd = process.argv.slice(process.argv.indexOf("--") + 1);
