@@ -87,6 +87,13 @@ class ResultTest(ShimTestCase):
     def test_call_tool_returns_none_for_empty_content(self):
         self.assertIsNone(rt.call_tool("demo", "empty"))
 
+    def test_call_tool_decodes_a_json_text_item_itself(self):
+        # The shim sends a result once, as content: the runtime decodes the text, as JSON.parse would.
+        for text, want in (("[1, 2]", [1, 2]), (' {"a": 1}', {"a": 1}), ("12 cm", "12 cm"), ("NaN", "NaN"),
+                           ("Infinity", "Infinity"), ('"q"', "q"), ("", "")):
+            self.shim.handler = lambda s, t, a, text=text: content_answer([{"type": "text", "text": text}])
+            self.assertEqual(rt.call_tool("demo", "x"), want, text)
+
     def test_call_tool_uses_result_when_content_is_absent(self):
         self.shim.handler = lambda s, t, a: (200, {"success": True, "result": {"ok": 1}})
         self.assertEqual(rt.call_tool("demo", "x"), {"ok": 1})
