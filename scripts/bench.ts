@@ -124,14 +124,20 @@ function interleaved(paths: Record<string, (pre: string[]) => number>): Record<s
     }
   }
   return Object.fromEntries(
-    Object.entries(out).map(([r, byPath]) => [r, Object.fromEntries(Object.entries(byPath).map(([k, v]) => [k, stat(v)]))]),
+    Object.entries(out).map((
+      [r, byPath],
+    ) => [r, Object.fromEntries(Object.entries(byPath).map(([k, v]) => [k, stat(v)]))]),
   );
 }
 
 /** Runs orch, reads its peak RSS (VmHWM, KiB) when the policy prints a line starting with "D", returns that line. */
 function withPeak(argv: string[], env: Record<string, string>): Promise<{ line: string; hwmKiB: number }> {
   return new Promise((ok, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let buf = "";
     let found: { line: string; hwmKiB: number } | undefined;
     let err = "";
@@ -166,16 +172,36 @@ const loadBefore = load();
     json([...pre, bin, "run", "-c", cfg, policy, "--", `${CALLS}`, `${WARM}`, "1", "orch"], env).median_us!;
   const paths: Record<string, (pre: string[]) => number> = {
     raw: (pre) =>
-      json([...pre, py, join(ROOT, "scripts/bench_py/raw_floor.py"), "calls", `${CALLS}`, `${WARM}`, "--", ...everythingCmd])
+      json([
+        ...pre,
+        py,
+        join(ROOT, "scripts/bench_py/raw_floor.py"),
+        "calls",
+        `${CALLS}`,
+        `${WARM}`,
+        "--",
+        ...everythingCmd,
+      ])
         .median_us!,
     orch: orchCall(BIN),
   };
   if (cc) {
     paths.relay = (pre) =>
-      json([...pre, py, join(ROOT, "scripts/bench_py/relay_client.py"), relayBin, `${CALLS}`, `${WARM}`, "--", ...everythingCmd])
+      json([
+        ...pre,
+        py,
+        join(ROOT, "scripts/bench_py/relay_client.py"),
+        relayBin,
+        `${CALLS}`,
+        `${WARM}`,
+        "--",
+        ...everythingCmd,
+      ])
         .median_us!;
   }
-  if (utcp) paths.utcp = (pre) => json([...pre, "node", utcpBench, `${CALLS}`, `${WARM}`, "--", ...everythingCmd]).median_us!;
+  if (utcp) {
+    paths.utcp = (pre) => json([...pre, "node", utcpBench, `${CALLS}`, `${WARM}`, "--", ...everythingCmd]).median_us!;
+  }
   if (BASELINE) paths.baseline = orchCall(BASELINE);
   const r = interleaved(paths);
   const label: Record<string, string> = {
@@ -244,24 +270,31 @@ ${BASELINE ? row("b16", "16 threads, orch before this change") : ""}
     const rawMs: number[] = [];
     const rss: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      rawMs.push(json([...PIN, py, join(ROOT, "scripts/bench_py/raw_floor.py"), "big", `${n}`, `${mb}`, "--", ...wire]).median_ms!);
+      rawMs.push(
+        json([...PIN, py, join(ROOT, "scripts/bench_py/raw_floor.py"), "big", `${n}`, `${mb}`, "--", ...wire])
+          .median_ms!,
+      );
       const got = await withPeak([...PIN, BIN, "run", "-c", cfg, big, "--", `${mb}`, `${n}`], env);
       orchMs.push(Number(got.line.split(" ")[1]));
       rss.push(got.hwmKiB / 1024);
     }
     per[mb] = { orch: median(orchMs), raw: median(rawMs), rss: Math.max(...rss) };
-    rows.push(`| ${mb} MiB | ${spread(stat(rawMs), f1)} ms | ${spread(stat(orchMs), f1)} ms | ${f0(Math.max(...rss))} MiB |`);
+    rows.push(
+      `| ${mb} MiB | ${spread(stat(rawMs), f1)} ms | ${spread(stat(orchMs), f1)} ms | ${f0(Math.max(...rss))} MiB |`,
+    );
   }
   const added = ((per[10]!.orch - per[10]!.raw) - (per[1]!.orch - per[1]!.raw)) / 9;
   results.large = { added, rss10: per[10]!.rss };
-  sections.push(`## Large results (wire.py \`big\`: one text item, pinned, median of ${n} calls per round, ${ROUNDS} rounds)
+  sections.push(
+    `## Large results (wire.py \`big\`: one text item, pinned, median of ${n} calls per round, ${ROUNDS} rounds)
 
 | result | raw floor per call | orch per call | orch peak RSS (VmHWM) |
 |---|---|---|---|
 ${rows.join("\n")}
 
 orch adds **${f1(added)} ms per MiB above 1 MiB** (orch minus the raw floor, 10 MiB against 1 MiB, divided by 9).
-`);
+`,
+  );
 }
 
 {
@@ -282,7 +315,8 @@ orch adds **${f1(added)} ms per MiB above 1 MiB** (orch minus the raw floor, 10 
   wall([BIN, "run", "-c", cfg, oneCall], env);
   wall([BIN, "run", "-c", robots, noop], env);
   const reps = QUICK ? 3 : 7;
-  const m = (argv: string[], e = {}) => (pre: string[]) => median(Array.from({ length: reps }, () => wall([...pre, ...argv], e)));
+  const m = (argv: string[], e = {}) => (pre: string[]) =>
+    median(Array.from({ length: reps }, () => wall([...pre, ...argv], e)));
   const paths: Record<string, (pre: string[]) => number> = {
     noop: m([BIN, "run", "-c", robots, noop], env),
     py: m([py, noop]),

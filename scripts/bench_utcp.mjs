@@ -21,13 +21,16 @@ await client.registerManual({
 });
 const tool = (await client.getTools()).find((t) => t.name.endsWith("echo"));
 if (!tool) throw new Error("no echo tool registered");
-// The name the sandbox exposes: manual.server_tool, as code-mode namespaces it.
-const call = tool.name.split(".").length > 1 ? tool.name : `bench.${tool.name}`;
+// The name the sandbox exposes: `bench.everything.echo` is called as `bench.everything_echo`.
+const [manual, ...rest] = tool.name.split(".");
+const call = `${manual}.${rest.join("_")}`;
 const loop = (count) => `
   const t0 = Date.now();
   for (let i = 0; i < ${count}; i++) ${call}({ message: "hi" });
   return Date.now() - t0;`;
-await client.callToolChain(loop(warm), { timeout: 600000 });
-const { result } = await client.callToolChain(loop(n), { timeout: 600000 });
+await client.callToolChain(loop(warm), 600000);
+const run = await client.callToolChain(loop(n), 600000);
+const result = run.result;
+if (typeof result !== "number") throw new Error(`code-mode run failed: ${JSON.stringify(run).slice(0, 500)}`);
 console.log(JSON.stringify({ median_us: (result * 1000) / n, mean: true }));
 process.exit(0);

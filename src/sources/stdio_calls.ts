@@ -126,15 +126,18 @@ export class StdioCalls {
       this.#forget(id, p);
       p.reject(new CallGoneError(why));
     }
+    this.#stopSweep();
   }
 
   #forget(id: number, p: Pending): void {
     this.#pending.delete(id);
     if (p.cancel !== undefined) p.cancel.oncancel = undefined;
-    if (this.#pending.size === 0 && this.#sweep !== undefined) {
-      clearInterval(this.#sweep);
-      this.#sweep = undefined;
-    }
+  }
+
+  #stopSweep(): void {
+    if (this.#sweep === undefined) return;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   #cancel(id: number, p: Pending, reason: string): void {
@@ -144,7 +147,10 @@ export class StdioCalls {
     p.reject(new CallCancelledError(reason));
   }
 
+  // The sweep stops once a round finds nothing in flight, not when each call ends: sequential calls
+  // would otherwise make and clear a timer apiece.
   #expire(): void {
+    if (this.#pending.size === 0) return this.#stopSweep();
     const now = Date.now();
     for (const [id, p] of this.#pending) {
       if (p.deadline > now) continue;
