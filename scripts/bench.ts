@@ -43,7 +43,14 @@ function medianWall(argv: string[], env: () => Record<string, string> = () => ({
 }
 
 function json(argv: string[], env: Record<string, string> = {}): Record<string, number> {
-  const out = execFileSync(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+  const out = execFileSync(argv[0]!, argv.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+    maxBuffer: 64 * 2 ** 20,
+    // @utcp/code-mode's MCP plugin never finishes while its stdin is an open pipe.
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return JSON.parse(out.trim().split("\n").at(-1)!);
 }
 
@@ -199,8 +206,13 @@ const loadBefore = load();
       ])
         .median_us!;
   }
-  if (utcp) {
-    paths.utcp = (pre) => json([...pre, "node", utcpBench, `${CALLS}`, `${WARM}`, "--", ...everythingCmd]).median_us!;
+  // isolated-vm is a native addon built for one Node ABI: ORCH_BENCH_NODE names the node it was installed with.
+  const node = process.env.ORCH_BENCH_NODE ?? "node";
+  const utcpWorks = utcp &&
+    spawnSync(node, [utcpBench, "5", "1", "--", ...everythingCmd], { stdio: "ignore", timeout: 60_000 }).status === 0;
+  if (utcp && !utcpWorks) log(`@utcp/code-mode does not run under ${node} here: its row is left out`);
+  if (utcpWorks) {
+    paths.utcp = (pre) => json([...pre, node, utcpBench, `${CALLS}`, `${WARM}`, "--", ...everythingCmd]).median_us!;
   }
   if (BASELINE) paths.baseline = orchCall(BASELINE);
   const r = interleaved(paths);
