@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+from timing import time_calls
+
 
 def main():
     mode, n, warm = sys.argv[1], int(sys.argv[2]), int(float(sys.argv[3]))
@@ -45,15 +47,7 @@ def main():
     elif mode == "once":
         request("tools/call", echo)
     else:
-        for _ in range(warm):
-            request("tools/call", echo)
-        times = []
-        for _ in range(n):
-            t0 = time.perf_counter()
-            request("tools/call", echo)
-            times.append((time.perf_counter() - t0) * 1e6)
-        times.sort()
-        print(json.dumps({"median_us": times[len(times) // 2], "p90_us": times[int(len(times) * 0.9)]}))
+        time_calls(lambda: request("tools/call", echo), n, warm)
     proc.stdin.close()
     proc.terminate()
     proc.wait()

@@ -9,7 +9,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+from timing import time_calls
 
 
 def main():
@@ -47,15 +48,7 @@ def main():
     request("initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "relay", "version": "1"}})
     post(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
     echo = {"name": "echo", "arguments": {"message": "hi"}}
-    for _ in range(warm):
-        request("tools/call", echo)
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        request("tools/call", echo)
-        times.append((time.perf_counter() - t0) * 1e6)
-    times.sort()
-    print(json.dumps({"median_us": times[len(times) // 2], "p90_us": times[int(len(times) * 0.9)]}))
+    time_calls(lambda: request("tools/call", echo), n, warm)
     sock.close()
     proc.wait()
 
