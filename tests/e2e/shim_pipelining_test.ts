@@ -14,8 +14,9 @@ Deno.test("shim: two requests in one write are both executed and both answered, 
   assert.equal(second?.[1], "200", r.stdout);
   // In order: the slow call's answer first, then the count's.
   assert.equal(JSON.parse(first![2]!).success, true);
-  assert.match(JSON.stringify(JSON.parse(first![2]!).result), /slept|seconds/);
-  assert.equal(JSON.parse(second![2]!).result, 2);
+  // The shim answers each result once, as MCP content (the runtime decodes it).
+  assert.match(JSON.stringify(JSON.parse(first![2]!).content), /slept|seconds/);
+  assert.equal(JSON.parse(JSON.parse(second![2]!).content[0].text), 2);
   assert.deepEqual(slowEvents(cfg.log).filter((e) => e.event === "call").map((e) => e.tool), ["sleep", "count"]);
   assert.deepEqual(await survivors(cfg.tag), []);
 });
