@@ -14,6 +14,7 @@ import {
   constants,
   fchmodSync,
   fchownSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -21,7 +22,10 @@ import {
   readdirSync,
   readSync,
   renameSync,
+  rmdirSync,
   rmSync,
+  type Stats,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -48,49 +52,97 @@ export interface HandOver {
   skipped: string[];
 }
 
-/** Copies the staging folder into its destination (owned by the destination's owner), then removes it. */
+/**
+ * Copies the staging folder into its destination (owned by the destination's owner), then removes it.
+ * Never throws: what could not be copied or removed is in `skipped`.
+ */
 export function handOver(staging: Staging): HandOver {
   const out: HandOver = { files: 0, skipped: [] };
+  let from: number | undefined;
+  let to: number | undefined;
   try {
-    const owner = lstatSync(staging.dest);
-    copyTree(staging.dir, staging.dest, "", { uid: owner.uid, gid: owner.gid }, out);
+    from = openSync(staging.dir, FOLDER);
+    // The client's own folder may be reached through a link of its own (its path is the client's word).
+    to = openSync(staging.dest, constants.O_RDONLY | constants.O_DIRECTORY);
+    const owner = fstatSync(to);
+    copyTree(from, to, "", { uid: owner.uid, gid: owner.gid }, out);
   } catch (err) {
     out.skipped.push(`everything: ${errorText(err)}`);
   } finally {
-    rmSync(staging.dir, { recursive: true, force: true });
+    if (to !== undefined) closeSync(to);
+    try {
+      if (from !== undefined) removeTree(from);
+      rmdirSync(staging.dir);
+    } catch (err) {
+      out.skipped.push(`removing ${staging.dir}: ${errorText(err)}`);
+    } finally {
+      if (from !== undefined) closeSync(from);
+    }
   }
   return out;
 }
 
-function copyTree(from: string, to: string, rel: string, owner: { uid: number; gid: number }, out: HandOver): void {
-  for (const name of readdirSync(from)) {
-    const src = join(from, name);
-    const dst = join(to, name);
+const FOLDER = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW;
+
+/** A path inside the folder open as `fd`: the kernel resolves /proc/self/fd/N to that very folder, links never. */
+function at(fd: number, name: string): string {
+  return `/proc/self/fd/${fd}/${name}`;
+}
+
+/** The entry `name` of the folder `fd`, opened without following a link, and checked to be what lstat saw. */
+function openChecked(fd: number, name: string, flags: number, seen: { dev: number; ino: number }): number {
+  const opened = openSync(at(fd, name), flags | constants.O_NOFOLLOW);
+  const st = fstatSync(opened);
+  if (st.dev !== seen.dev || st.ino !== seen.ino) {
+    closeSync(opened);
+    throw new Error("it changed while it was being copied");
+  }
+  return opened;
+}
+
+/**
+ * Copies the folder open as `from` into the folder open as `to`. Every step goes through an open
+ * folder's descriptor and opens its last component with O_NOFOLLOW, so swapping any folder on the
+ * way for a link (at any depth, at any moment) makes that entry fail, never leads outside.
+ */
+function copyTree(from: number, to: number, rel: string, owner: { uid: number; gid: number }, out: HandOver): void {
+  for (const name of readdirSync(at(from, ""))) {
     const shown = rel ? `${rel}/${name}` : name;
-    const st = lstatSync(src);
-    let target: ReturnType<typeof lstatSync> | undefined;
     try {
-      target = lstatSync(dst);
-    } catch {
-      target = undefined;
-    }
-    try {
+      const st = lstatSync(at(from, name));
+      let target: Stats | undefined;
+      try {
+        target = lstatSync(at(to, name));
+      } catch {
+        target = undefined;
+      }
       if (st.isDirectory()) {
         if (target && !target.isDirectory()) {
           out.skipped.push(`${shown}/ (the output folder has a non-folder there)`);
           continue;
         }
         if (!target) {
-          mkdirSync(dst, { mode: 0o755 });
-          chownSync(dst, owner.uid, owner.gid);
+          mkdirSync(at(to, name), { mode: 0o755 });
+          target = lstatSync(at(to, name));
         }
-        copyTree(src, dst, shown, owner, out);
+        const sub = openChecked(from, name, FOLDER, st);
+        try {
+          const dst = openChecked(to, name, FOLDER, target);
+          try {
+            if (!target.isDirectory() || fstatSync(dst).uid !== owner.uid) fchownSync(dst, owner.uid, owner.gid);
+            copyTree(sub, dst, shown, owner, out);
+          } finally {
+            closeSync(dst);
+          }
+        } finally {
+          closeSync(sub);
+        }
       } else if (st.isFile()) {
         if (target?.isDirectory()) {
           out.skipped.push(`${shown} (the output folder has a folder there)`);
           continue;
         }
-        copyFile(src, dst, st.mode & 0o777, owner);
+        copyFile(from, to, name, st, owner);
         out.files++;
       } else {
         out.skipped.push(`${shown} (${st.isSymbolicLink() ? "a symbolic link" : "not a regular file"})`);
@@ -101,12 +153,22 @@ function copyTree(from: string, to: string, rel: string, owner: { uid: number; g
   }
 }
 
-function copyFile(src: string, dst: string, mode: number, owner: { uid: number; gid: number }): void {
-  const tmp = `${dst}.orch-${crypto.randomUUID().slice(0, 8)}`;
-  const input = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW);
+function copyFile(
+  from: number,
+  to: number,
+  name: string,
+  seen: Stats,
+  owner: { uid: number; gid: number },
+): void {
+  const tmp = `${name}.orch-${crypto.randomUUID().slice(0, 8)}`;
+  const input = openChecked(from, name, constants.O_RDONLY | constants.O_NONBLOCK, seen);
   let output: number | undefined;
   try {
-    output = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    output = openSync(
+      at(to, tmp),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
     const buf = new Uint8Array(1 << 20);
     for (;;) {
       const n = readSync(input, buf, 0, buf.length, null);
@@ -116,15 +178,31 @@ function copyFile(src: string, dst: string, mode: number, owner: { uid: number; 
     }
     fchownSync(output, owner.uid, owner.gid);
     // The policy's mode bits, readable by the owner, never set-id.
-    fchmodSync(output, (mode | 0o600) & 0o777);
+    fchmodSync(output, (seen.mode | 0o600) & 0o777);
     closeSync(output);
     output = undefined;
-    renameSync(tmp, dst);
+    renameSync(at(to, tmp), at(to, name));
   } catch (err) {
     if (output !== undefined) closeSync(output);
-    rmSync(tmp, { force: true });
+    rmSync(at(to, tmp), { force: true });
     throw err;
   } finally {
     closeSync(input);
+  }
+}
+
+/** Empties the folder open as `fd` the same way: a link is removed, never followed. */
+function removeTree(fd: number): void {
+  for (const name of readdirSync(at(fd, ""))) {
+    const st = lstatSync(at(fd, name));
+    if (st.isDirectory()) {
+      const sub = openChecked(fd, name, FOLDER, st);
+      try {
+        removeTree(sub);
+      } finally {
+        closeSync(sub);
+      }
+      rmdirSync(at(fd, name));
+    } else unlinkSync(at(fd, name));
   }
 }
