@@ -69,7 +69,7 @@ Deno.test({
   ignore: !root,
   sanitizeResources: false,
   sanitizeOps: false,
-  async fn() {
+  fn() {
     const base = mkdtempSync(join(tmpdir(), "orch-swap-"));
     chmodSync(base, 0o755);
     // Root's own folder, closed to everyone else, with a root-only file of the same name as the policy's.

@@ -76,6 +76,16 @@ export class Executor {
       void req.onStderr?.(bytes);
     };
     for (const note of notes) say(note);
+    /** A cleanup step that cannot fail the run or skip the next: its error is said (the log drops it once closed). */
+    const tidy = async (what: string, step: () => unknown) => {
+      try {
+        await step();
+      } catch (err) {
+        const bytes = enc.encode(`orch: cannot ${what}: ${errorText(err)}\n`);
+        stderr.push(bytes);
+        log.write(bytes);
+      }
+    };
     journalStart(journal, this.deps, req, scope, logPath);
 
     let status: RunStatus | undefined;
@@ -213,17 +223,21 @@ export class Executor {
       scope.abort("run finished");
       tasks.stop();
       hit = limitsHit(contained, limits, tasks.peak);
-      await contained?.cgroup?.close();
-      contained?.lease?.release();
+      await tidy("close the run's cgroup", () => contained?.cgroup?.close());
+      await tidy("give back the run's uid", () => contained?.lease?.release());
     }
-    // The policy and everything it started are gone: what it wrote can be handed to the client.
-    if (contained?.staging) {
-      const { files, skipped } = handOver(contained.staging);
-      if (files || skipped.length) say(`output: ${files} file(s) handed to ${contained.staging.dest}`);
+    // The policy and everything it started are gone: what it wrote can be handed to the client. Not so
+    // for a session's call: its process lives on, so the session hands its output over when it ends.
+    const staging = req.worker ? undefined : contained?.staging;
+    if (staging) {
+      const { files, skipped } = handOver(staging);
+      if (files || skipped.length) say(`output: ${files} file(s) handed to ${staging.dest}`);
       if (skipped.length) say(`output: left out ${skipped.join(", ")}`);
     }
     const stops = await onAbortDone;
-    if (req.stateFile) keepSnapshot(runDir, req.stateFile, status === undefined, say);
+    if (req.stateFile) {
+      await tidy("keep the state file", () => keepSnapshot(runDir, req.stateFile!, status === undefined, say));
+    }
     const undelivered = stops?.filter((o) => !o.delivered) ?? [];
     if (undelivered.length) {
       const what = undelivered.map((o) => `${o.server}.${o.tool} (${o.error})`).join("; ");
@@ -231,15 +245,18 @@ export class Executor {
     }
     for (const text of hit) say(text);
     if (log.full) say(`the run log was cut at ${logCapMb} MB`);
-    log.close();
+    // Each step on its own: one that fails never skips the others (the exclusive locks above all).
+    await tidy("release the run's exclusive locks", () => locks.releaseAll(scope.runId));
+    await tidy("forget the run's token", () => host.registry.remove(scope.runId));
+    await tidy("close the run log", () => log.close());
     // A session's output folder lives in its first call's run folder: that one stays marked while orch lives.
-    if (!req.worker || !outputDir.startsWith(dirname(logPath) + "/")) markDone(dirname(logPath));
+    const keepMarked = req.worker && outputDir.startsWith(dirname(logPath) + "/");
+    if (!keepMarked) await tidy("mark the run done", () => markDone(dirname(logPath)));
     // The runs folder stays within its total: the oldest finished runs go first.
-    pruneRuns(this.deps.runsDir, (orch.limits.runsTotalMb ?? DEFAULT_RUNS_TOTAL_MB) * MIB, new Set([scope.runId]));
-    locks.releaseAll(scope.runId);
-    host.registry.remove(scope.runId);
-    if (!req.worker) rmSync(runDir, { recursive: true, force: true });
-    await sweepOnce();
+    const runsTotal = (orch.limits.runsTotalMb ?? DEFAULT_RUNS_TOTAL_MB) * MIB;
+    await tidy("prune the runs folder", () => pruneRuns(this.deps.runsDir, runsTotal, new Set([scope.runId])));
+    if (!req.worker) await tidy("remove the run folder", () => rmSync(runDir, { recursive: true, force: true }));
+    await tidy("sweep leftovers", () => sweepOnce());
     if (status === "timeout") returncode = 124;
     else if (status === "aborted") returncode = 130;
     // The bootstrap's exit status 3 with its report, and not one call: the preflight refused the policy.
@@ -249,8 +266,10 @@ export class Executor {
     status ??= returncode === 0 ? "success" : "error";
     const durationMs = Math.round(performance.now() - started);
     const sandbox = contained?.sandbox ?? "none";
-    journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade, sandbox });
-    journal.close();
+    await tidy("write the journal's end", () => {
+      journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade, sandbox });
+      journal.close();
+    });
     return {
       status,
       returncode,

@@ -13,9 +13,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { errorText } from "../errors.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
 import type { Contained } from "./containment.ts";
 import { runDirPrefix } from "./leftovers.ts";
+import { handOver } from "./output_handover.ts";
 import { PolicyProcess } from "./policy_process.ts";
 import type { PolicyHandle, RunResult, RunWorker, WorkerCall } from "./types.ts";
 
@@ -113,12 +115,23 @@ export class SessionWorker implements RunWorker {
   #betweenBytes = 0;
   #calls = 0;
   #onEnd: (why: string) => void;
+  #log: (line: string) => void;
+  #cleaned = false;
+  #cleanedUp!: () => void;
+  /** Resolves once the ended session's process tree is gone and its output folder handed over. */
+  readonly finished: Promise<void> = new Promise((r) => this.#cleanedUp = r);
 
   /** `id` is the agent's session_id; `key` also names its owner (see SessionPool.acquire). */
-  constructor(readonly id: string, readonly key: string, onEnd: (why: string) => void) {
+  constructor(
+    readonly id: string,
+    readonly key: string,
+    onEnd: (why: string) => void,
+    log: (line: string) => void = () => {},
+  ) {
     // Named after this orch process, so the next orch removes it should this one be killed.
     this.runDir = mkdtempSync(join(tmpdir(), runDirPrefix("orch-session-")));
     this.#onEnd = onEnd;
+    this.#log = log;
   }
 
   /** Hands one call to the process (started on the first call); `done` resolves when the call has ended. */
@@ -211,8 +224,31 @@ export class SessionWorker implements RunWorker {
       this.vars = [];
       this.#onEnd(why);
     }
-    void this.#contained?.cgroup?.close().then(() => this.#contained?.lease?.release());
+    if (this.#cleaned) return;
+    this.#cleaned = true;
     rmSync(this.runDir, { recursive: true, force: true });
+    void this.#cleanUp().finally(this.#cleanedUp);
+  }
+
+  /**
+   * After the process is gone and its cgroup killed: the output it wrote through every call goes to the
+   * client's folder now (never while the untrusted process lives), then its uid is given back.
+   */
+  async #cleanUp(): Promise<void> {
+    const contained = this.#contained;
+    try {
+      await contained?.cgroup?.close();
+    } catch (err) {
+      this.#log(`session ${this.id}: cannot close its cgroup: ${errorText(err)}`);
+    }
+    if (contained?.staging) {
+      const { files, skipped } = handOver(contained.staging);
+      if (files || skipped.length) {
+        this.#log(`session ${this.id}: output: ${files} file(s) handed to ${contained.staging.dest}`);
+      }
+      if (skipped.length) this.#log(`session ${this.id}: output: left out ${skipped.join(", ")}`);
+    }
+    contained?.lease?.release();
   }
 
   /** Ends the session: its process and everything it started are killed, its folder removed. */
@@ -279,7 +315,7 @@ export class SessionPool {
       this.#remember(key, why);
       clearTimeout(this.#timers.get(key));
       this.log(`session ${id} ended: ${why}`);
-    });
+    }, this.log);
     worker.busy = true;
     this.#live.set(key, worker);
     return { worker, ...(note ? { note } : {}) };
@@ -314,12 +350,14 @@ export class SessionPool {
     };
   }
 
-  /** Ends every session (orch is shutting down). */
-  close(): void {
+  /** Ends every session (orch is shutting down); resolves when their output folders are handed over. */
+  close(): Promise<void> {
     this.#closed = true;
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    for (const w of [...this.#live.values()]) w.end("orch shut down");
+    const live = [...this.#live.values()];
+    for (const w of live) w.end("orch shut down");
+    return Promise.all(live.map((w) => w.finished)).then(() => {});
   }
 
   /** Live sessions (for tests and logs). */

@@ -191,8 +191,9 @@ export class OrchService {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const bound = new Promise((r) => timer = setTimeout(r, 5000));
     await Promise.race([Promise.allSettled([...this.#runs]), bound]);
+    // Sessions' output folders are handed over once their processes are gone (bounded the same way).
+    await Promise.race([this.#sessions?.close(), bound]);
     clearTimeout(timer);
-    this.#sessions?.close();
     await this.session.close();
   }
 }

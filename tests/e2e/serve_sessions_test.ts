@@ -4,8 +4,11 @@
  * and a timeout in the middle, idle expiry, two sessions apart, and the seed's answer fields.
  */
 import assert from "node:assert/strict";
+import { chmodSync, chownSync, existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
 import { CallToolResultSchema } from "../../src/deps/mcp_sdk.ts";
-import { processesWithTag, survivors } from "./helpers.ts";
+import { processesWithTag, survivors, tempDir } from "./helpers.ts";
 import { connectStdio, eventually, robotConfig, startHttp, type StdioOrch, structured } from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -226,3 +229,43 @@ Deno.test("sessions work the same without the sandbox (sandbox: none), abort inc
   }
   assert.deepEqual(await survivors(cfg.tag), []);
 });
+
+Deno.test(
+  "under a root orch a session's files from every call reach MCP_CLIENT_OUTPUT_DIR when the session ends, not before",
+  { ...opts, ignore: process.getuid?.() !== 0 },
+  async () => {
+    const out = tempDir("orch-client-out-");
+    chmodSync(out, 0o755);
+    chownSync(out, 1234, 1234);
+    const cfg = robotConfig({ orchestrator: { sessions: { idleSeconds: 2 } } });
+    const orch = await connectStdio(["serve", "--config", cfg.path], { env: { MCP_CLIENT_OUTPUT_DIR: out } });
+    try {
+      const write = (name: string) =>
+        `import os\nopen(os.path.join(os.environ['MCP_CLIENT_OUTPUT_DIR'], '${name}'), 'w').write('${name}')\n` +
+        `print(os.getuid())`;
+      const one = await inSession(orch, "files", write("one.txt"));
+      assert.equal(one.status, "success", JSON.stringify(one));
+      // The untrusted process still lives: nothing is copied out of its folder while it can change it.
+      assert.equal(existsSync(join(out, "one.txt")), false);
+      const two = await inSession(
+        orch,
+        "files",
+        `${write("two.txt")}\nos.makedirs(os.path.join(os.environ['MCP_CLIENT_OUTPUT_DIR'], 'd'))`,
+      );
+      assert.equal(two.status, "success", JSON.stringify(two));
+      const three = await inSession(orch, "files", write("d/three.txt"));
+      assert.equal(three.status, "success", JSON.stringify(three));
+      assert.ok(
+        await eventually(() => existsSync(join(out, "d", "three.txt")), 30_000),
+        `the session's files never arrived: ${orch.stderr()}`,
+      );
+      for (const f of ["one.txt", "two.txt", "d/three.txt"]) {
+        assert.equal(readFileSync(join(out, f), "utf8"), f);
+        assert.equal(statSync(join(out, f)).uid, 1234, f);
+      }
+      assert.match(orch.stderr(), /session files: output: 3 file\(s\) handed to/);
+    } finally {
+      await orch.close();
+    }
+  },
+);
