@@ -360,6 +360,12 @@ export class SessionPool {
     return Promise.all(live.map((w) => w.finished)).then(() => {});
   }
 
+  /** True while `owner` (an MCP session) has a live session. */
+  owns(owner: string): boolean {
+    for (const key of this.#live.keys()) if (key.startsWith(`${owner}\0`)) return true;
+    return false;
+  }
+
   /** Live sessions (for tests and logs). */
   get size(): number {
     return this.#live.size;

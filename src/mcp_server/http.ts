@@ -114,6 +114,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Hono; sessions: () =
     maxSessions: opts.maxSessions ?? 64,
     idleMs: opts.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
     now: opts.now ?? Date.now,
+    // A run that answered `running` and a persistent session are reached only through their MCP session.
+    busy: (id) => opts.service.runs.list().some((r) => r.owner === id && !r.result) || opts.service.sessions.owns(id),
     onExpire: (id, why) =>
       log(`MCP session ${id} closed: ${why === "idle" ? "idle too long" : "oldest idle at the cap"}`),
   });

@@ -3,7 +3,8 @@
  * mcp-remote, the SDK's close()) never DELETE their session, so a session idle for `idleMs` with no
  * event stream open (its client is gone: a live SDK client keeps one, and a dead one's stream breaks on
  * the next keep-alive) is closed, and at the cap the session idle longest is closed to make room for a
- * new client, one without a stream first. A session with a request in flight (a run) is never closed here.
+ * new client, one without a stream first. A session with a request in flight, or that owns live work
+ * (a run that answered `running` and goes on, a persistent session's process), is never closed here.
  */
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
 
@@ -30,6 +31,8 @@ export interface SessionTableOptions {
   idleMs: number;
   /** Milliseconds now; injectable for tests. */
   now: () => number;
+  /** True while session `id` owns live work no request is waiting on (its runs, its persistent sessions). */
+  busy?: (id: string) => boolean;
   /** Told when a session is closed for being idle. */
   onExpire?: (id: string, why: "idle" | "evicted") => void;
 }
@@ -112,15 +115,15 @@ export class SessionTable<T extends TrackedSession> {
   /** Closes every session idle for `idleMs` or longer. */
   async sweep(): Promise<void> {
     const now = this.opts.now();
-    const expired = [...this.#entries].filter(([, e]) =>
-      e.inflight.size === 0 && e.streams === 0 && now - e.lastActive >= this.opts.idleMs
+    const expired = [...this.#entries].filter(([id, e]) =>
+      !this.#busy(id, e) && e.streams === 0 && now - e.lastActive >= this.opts.idleMs
     );
     await Promise.allSettled(expired.map(([id]) => this.#close(id, "idle")));
   }
 
   /**
    * Room for one more session: at the cap the session idle longest is closed, one whose client holds no
-   * stream first. False when every session has a request in flight.
+   * stream first. False when every session has a request in flight or owns live work.
    */
   async makeRoom(): Promise<boolean> {
     await this.sweep();
@@ -128,7 +131,7 @@ export class SessionTable<T extends TrackedSession> {
     let oldest: [string, Entry<T>] | undefined;
     const rank = (e: Entry<T>) => [e.streams > 0 ? 1 : 0, e.lastActive] as const;
     for (const pair of this.#entries) {
-      if (pair[1].inflight.size > 0) continue;
+      if (this.#busy(...pair)) continue;
       const [a, b] = rank(pair[1]);
       const best = oldest && rank(oldest[1]);
       if (!best || a < best[0] || (a === best[0] && b < best[1])) oldest = pair;
@@ -136,6 +139,10 @@ export class SessionTable<T extends TrackedSession> {
     if (!oldest) return false;
     await this.#close(oldest[0], "evicted");
     return true;
+  }
+
+  #busy(id: string, e: Entry<T>): boolean {
+    return e.inflight.size > 0 || (this.opts.busy?.(id) ?? false);
   }
 
   async #close(id: string, why: "idle" | "evicted"): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
+import { SessionPool } from "../executor/sessions.ts";
 import { SessionTable } from "./http_sessions.ts";
 
 function table(maxSessions: number, idleMs = 1000) {
@@ -63,4 +64,30 @@ Deno.test("SessionTable never closes a session with a request in flight; a cance
   tick(1000);
   await t.sweep();
   assert.deepEqual(closed, ["s"]);
+});
+
+Deno.test("SessionTable never closes a session that owns a persistent session's process, idle or at the cap", async () => {
+  let clock = 0;
+  const closed: string[] = [];
+  const pool = new SessionPool({ max: 4, idleSeconds: 3600, memoryMb: 1024 }, () => {});
+  const t = new SessionTable<{ close: () => Promise<void> }>({
+    maxSessions: 1,
+    idleMs: 1000,
+    now: () => clock,
+    busy: (id) => pool.owns(id),
+  });
+  t.add("mcp-a", { close: () => Promise.resolve(void closed.push("mcp-a")) });
+  const { worker } = pool.acquire("cell", "mcp-a");
+  assert.equal(pool.owns("mcp-a"), true);
+  assert.equal(pool.owns("mcp-b"), false);
+  clock += 10_000;
+  await t.sweep();
+  assert.equal(await t.makeRoom(), false);
+  assert.deepEqual(closed, []);
+  // The session ended (idle, memory, an abort): the MCP session is idle like any other.
+  worker.end("test over");
+  await worker.finished;
+  assert.equal(pool.owns("mcp-a"), false);
+  await t.sweep();
+  assert.deepEqual(closed, ["mcp-a"]);
 });

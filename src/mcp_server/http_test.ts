@@ -80,6 +80,7 @@ async function serveApp(extra: Partial<HttpAppOptions> = {}) {
     url,
     headers,
     runs,
+    service,
     face,
     connect,
     tick: (ms: number) => clock += ms,
@@ -131,6 +132,60 @@ Deno.test("createHttpApp() closes a session its client abandoned, once idle past
     await s.close();
   }
 });
+
+Deno.test(
+  "createHttpApp() never closes a session whose run answered running and goes on, idle or at the cap",
+  opts,
+  async () => {
+    const s = await serveApp({ sessionIdleMs: 60_000, maxSessions: 1 });
+    try {
+      const a = await s.connect();
+      const sid = (a.transport as unknown as { sessionId: string }).sessionId;
+      const first = await a.callTool(
+        {
+          name: "execute_composed_code",
+          arguments: { code: "print(1)", wait: 0 },
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
+      const answer = first.structuredContent as Record<string, unknown>;
+      assert.equal(answer.status, "running", JSON.stringify(first));
+      // The answer went out: no request is in flight, and the client is gone (no stream either).
+      await a.close();
+      s.tick(120_000);
+      // At the cap, a new client finds no room: the only session owns a live run.
+      const refused = await fetch(s.url, {
+        method: "POST",
+        headers: { ...s.headers, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "b", version: "1" } },
+        }),
+      });
+      assert.equal(refused.status, 503);
+      await refused.body?.cancel();
+      assert.equal(s.face.sessions(), 1);
+      // Its run reachable through that session still.
+      const res = await postToSession(s.url, sid, { jsonrpc: "2.0", id: 2, method: "tools/list" }, {
+        headers: s.headers,
+      });
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+      // Once the run ended the session is idle like any other: evicted for the next client.
+      s.runs[0]!.release();
+      await until(() => s.service.runs.list().every((r) => r.result !== undefined), "the run's end");
+      s.tick(120_000);
+      const b = await s.connect();
+      assert.equal(s.face.sessions(), 1);
+      await b.close();
+    } finally {
+      await s.close();
+    }
+  },
+);
 
 Deno.test("createHttpApp() keeps an idle session whose client still holds its event stream", opts, async () => {
   const s = await serveApp({ sessionIdleMs: 60_000 });

@@ -94,7 +94,15 @@ export async function executeLive(
   );
   let attached = true;
   const run = startLive(service, req, false, { progress, log: extra.log, attached: () => attached });
+  run.owner = extra.sessionId;
   if (end.onEnd) run.done.then(end.onEnd, () => {});
+  // Whoever reads the end (this answer or a later get_run) gets the session's report; it gives the session back.
+  if (end.report) {
+    run.sessionReport = () => {
+      if (run.result) end.onEnd?.(run.result);
+      return end.report?.();
+    };
+  }
   // Until the answer goes out, a client cancel (notifications/cancelled) is the run's abort.
   const onCancel = () => run.abort(extra.signal.reason ? String(extra.signal.reason) : "cancelled by the client");
   extra.signal.addEventListener("abort", onCancel, { once: true });
@@ -110,7 +118,7 @@ export async function executeLive(
   if (extra.signal.aborted && !run.result) await run.done;
   attached = false;
   await progress?.flush();
-  if (run.result) return runToolResult(run.result, end.report?.());
+  if (run.result) return runToolResult(run.result, run.sessionReport?.());
   const slice = run.slice(0);
   if (extra.reader) run.cursors.set(extra.reader, slice.next_offset);
   return jsonResult({
@@ -151,7 +159,7 @@ export async function getRun(service: OrchService, raw: unknown, extra: CallExtr
   const slice = run.slice(from);
   run.cursors.set(reader, slice.next_offset);
   if (run.result) {
-    const done = runToolResult(run.result, undefined, slice);
+    const done = runToolResult(run.result, run.sessionReport?.(), slice);
     const sc = done.structuredContent as Record<string, unknown>;
     sc.next_offset = slice.next_offset;
     if (slice.skipped) sc.skipped = slice.skipped;

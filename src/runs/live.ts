@@ -3,6 +3,7 @@
  * Output is kept (bounded) with absolute offsets, so several readers each follow it at their own pace;
  * waiting is event-driven (no polling loop). Ended runs stay for `keepSeconds`, then are forgotten.
  */
+import type { SessionReport } from "../executor/sessions.ts";
 import type { RunRequest, RunResult, RunStatus } from "../executor/types.ts";
 import type { JournalSummary } from "./journal.ts";
 
@@ -43,6 +44,10 @@ export class LiveRun {
   readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   /** Per reader (an MCP session): where its next read starts. */
   readonly cursors = new Map<string, number>();
+  /** The MCP session that started it (HTTP), which must not be closed as idle while the run lives. */
+  owner: string | undefined;
+  /** For a persistent session's call: what its ended answer says about the session (gives the session back). */
+  sessionReport: (() => SessionReport | undefined) | undefined;
 
   constructor(id: string, title: string, task: boolean, start: (req: Partial<RunRequest>) => Promise<RunResult>) {
     this.id = id;

@@ -349,7 +349,11 @@ Deno.test(
       );
       assert.equal(first.status, "running", JSON.stringify(first));
       const answers = await pollToEnd(orch.client, String(first.run_id));
-      assert.equal(answers.at(-1)!.status, "success", JSON.stringify(answers.at(-1)));
+      const last = answers.at(-1)!;
+      assert.equal(last.status, "success", JSON.stringify(last));
+      // get_run's end carries the session's report, as a within-bound answer does.
+      assert.equal(last.session_id, "s1", JSON.stringify(last));
+      assert.deepEqual(last.session_vars, ["x"], JSON.stringify(last));
       const next = structured(
         await orch.client.callTool({
           name: "execute_composed_code",
@@ -358,6 +362,19 @@ Deno.test(
       );
       assert.equal(next.status, "success", JSON.stringify(next));
       assert.equal(next.output, "42\n");
+      // A call that times out after the wait bound: get_run's end says the session's state is gone.
+      const slow = structured(
+        await orch.client.callTool({
+          name: "execute_composed_code",
+          arguments: { code: "import time\ntime.sleep(60)", session_id: "s1", persistent: true, wait: 0, timeout: 2 },
+        }),
+      );
+      assert.equal(slow.status, "running", JSON.stringify(slow));
+      const gone = (await pollToEnd(orch.client, String(slow.run_id))).at(-1)!;
+      assert.equal(gone.status, "timeout", JSON.stringify(gone));
+      assert.equal(gone.session_id, "s1", JSON.stringify(gone));
+      assert.deepEqual(gone.session_vars, [], JSON.stringify(gone));
+      assert.match(String(gone.session_note), /session ended: the call timed out; its state is gone/);
     } finally {
       await orch.close();
     }
