@@ -67,7 +67,7 @@ export class IpcHost {
       const dir = createSocketDir();
       try {
         const app = createIpcApp(base);
-        const served = await rt.serve({ unixPath: dir.socketPath }, app.fetch);
+        const served = await rt.serve({ unixPath: dir.socketPath, plain: true }, app.fetch);
         return { served, address: { socketPath: dir.socketPath }, dir };
       } catch (err) {
         removeSocketDir(dir);
@@ -75,7 +75,7 @@ export class IpcHost {
       }
     }
     const app = createIpcApp({ ...base, tcp: true });
-    const served = await rt.serve({ hostname: "127.0.0.1", port: 0 }, app.fetch);
+    const served = await rt.serve({ hostname: "127.0.0.1", port: 0, plain: true }, app.fetch);
     return { served, address: { url: served.address } };
   }
 

@@ -109,7 +109,7 @@ class RawHttp {
 export async function runUnixSocketSmoke(): Promise<void> {
   const { dir, socketPath } = createSocketDir({ base: tmpdir() });
   const h = harness({ deps: { maxBodyBytes: 1024 } });
-  const served = await rt.serve({ unixPath: socketPath }, h.app.fetch);
+  const served = await rt.serve({ unixPath: socketPath, plain: true }, h.app.fetch);
   const auth = { authorization: `Bearer ${h.scope.token}` };
   const call = JSON.stringify({ server: "ros-mcp-server", tool: "get_pose", arguments: { frame: "base" } });
   try {

@@ -1,5 +1,6 @@
 /// <reference types="bun-types" />
 import process from "node:process";
+import { serveBunListen } from "./bun_listen.ts";
 import { serveNodeHttp } from "./node_http.ts";
 import type { ChildProcess, Runtime, Signal, SpawnOptions } from "./types.ts";
 
@@ -69,8 +70,9 @@ export function bunRuntime(): Runtime {
     },
     exit: (code) => process.exit(code),
     spawn,
-    // Not Bun.serve: it leaves pipelined requests unanswered (see node_http.ts).
-    serve: serveNodeHttp,
+    // Not Bun.serve: it leaves pipelined requests unanswered (see node_http.ts). Plain answers (the
+    // IPC shim's) go through Bun.listen and http1.ts, which cost a fraction of node:http's layer.
+    serve: (opts, fetch) => opts.plain ? serveBunListen(opts, fetch) : serveNodeHttp(opts, fetch),
     onSignal(signal, fn) {
       process.on(signal, fn);
       return () => process.off(signal, fn);

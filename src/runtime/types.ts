@@ -39,6 +39,11 @@ export interface ServeOptions {
   /** Otherwise serve TCP on this host (127.0.0.1 unless told) and port (0 = any). */
   hostname?: string;
   port?: number;
+  /**
+   * Every answer is a whole body (no event streams), as the IPC shim's are: the runtime may serve it
+   * with its lean HTTP/1.1 server (Bun: Bun.listen and http1.ts).
+   */
+  plain?: boolean;
 }
 
 export interface Served {
