@@ -121,7 +121,7 @@ Deno.test("http1: HTTP/1.0 closes unless it asks for keep-alive", async () => {
 
 function refusal(raw: string, limits?: Http1Limits) {
   const seen: string[] = [];
-  const c = connection(async (req) => {
+  const c = connection((req) => {
     seen.push(req.url);
     return new Response("ran");
   }, limits);
