@@ -144,21 +144,24 @@ const REASONS: Record<number, string> = {
 const encoder = new TextEncoder();
 const SKIP = new Set(["content-length", "transfer-encoding", "connection", "keep-alive"]);
 
-/** The bytes of one answer: status line, headers, Content-Length, body. */
-export function encodeHttp1Response(status: number, headers: Headers, body: Uint8Array, close: boolean): Uint8Array {
+/**
+ * The bytes of one answer: status line, headers, Content-Length, body. A large body stays its own
+ * chunk (no copy of a 10 MiB result into a joined buffer).
+ */
+export function encodeHttp1Response(status: number, headers: Headers, body: Uint8Array, close: boolean): Uint8Array[] {
   let head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n`;
   headers.forEach((value, name) => {
     if (!SKIP.has(name)) head += `${name}: ${value}\r\n`;
   });
   head += `content-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n`;
-  const out = new Uint8Array(head.length + body.length);
+  if (body.length > 65536) return [encoder.encode(head), body];
+  const out = new Uint8Array(head.length * 3 + body.length);
   const { written } = encoder.encodeInto(head, out);
-  if (written !== head.length) return encoder.encode(head); // not ASCII: cannot happen with valid Headers
-  out.set(body, head.length);
-  return out;
+  out.set(body, written);
+  return [out.subarray(0, written + body.length)];
 }
 
-function errorAnswer(status: number, message: string): Uint8Array {
+function errorAnswer(status: number, message: string): Uint8Array[] {
   const body = encoder.encode(JSON.stringify({ success: false, error: message }));
   return encodeHttp1Response(status, new Headers({ "content-type": "application/json" }), body, true);
 }
@@ -221,14 +224,14 @@ export class Http1Connection {
         const parsed = parseHttp1(this.#buf, this.#limits);
         if (parsed.kind === "incomplete") return;
         if (parsed.kind === "error") {
-          this.#sink.write(errorAnswer(parsed.status, parsed.message));
+          for (const chunk of errorAnswer(parsed.status, parsed.message)) this.#sink.write(chunk);
           this.#finish();
           return;
         }
         this.#buf = this.#buf.subarray(parsed.consumed);
         const answer = await this.#answer(parsed.head, parsed.body);
         if (this.#done) return;
-        this.#sink.write(answer);
+        for (const chunk of answer) this.#sink.write(chunk);
         if (parsed.head.close) this.#finish();
       }
     } finally {
@@ -236,7 +239,7 @@ export class Http1Connection {
     }
   }
 
-  async #answer(head: Http1Head, body: Uint8Array): Promise<Uint8Array> {
+  async #answer(head: Http1Head, body: Uint8Array): Promise<Uint8Array[]> {
     const aborted = new AbortController();
     this.#inflight = aborted;
     try {

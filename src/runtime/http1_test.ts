@@ -239,3 +239,12 @@ Deno.test("http1: parseHttp1 reports incomplete heads and bodies, and what it co
   assert.equal(p.head.close, false);
   assert.deepEqual(p.head.headers[0], ["Host", "localhost"]);
 });
+
+Deno.test("http1: a large answer goes out whole, with its Content-Length", async () => {
+  const big = "x".repeat(200_000);
+  const { conn, answers } = connection(() => new Response(big));
+  conn.push(enc.encode(post("/a", "") + post("/b", "")));
+  await until(() => answers().length === 2);
+  assert.equal(answers()[0]!.body.length, 200_000);
+  assert.equal(answers()[1]!.headers["content-length"], "200000");
+});
