@@ -91,6 +91,40 @@ Deno.test("checkGuards() holds for numbers a lax server reads from strings, JSON
   assert.equal(g({ linear: "[0.1, 0, 0]" }), undefined);
 });
 
+Deno.test("checkGuards() holds for every overflowing or non-finite number a lax server reads as inf", () => {
+  const g = (args: Record<string, unknown>) => checkGuards(compileGuards({ "ros/pub_twist": twist }), args);
+  const big = "1" + "0".repeat(400);
+  for (
+    const high of [
+      "1e400",
+      " 1e400 ",
+      "\u00a01e400\u2003",
+      "+inf",
+      "Infinity",
+      "infinIty",
+      "1_0e4_00",
+      big,
+      "9".repeat(309),
+    ]
+  ) {
+    assert.match(g({ linear: [high, 0, 0] }) ?? "", /must be <= 0\.5/, high);
+  }
+  for (const low of ["-1e999", "-inf", " -Infinity", "-" + big]) {
+    assert.match(g({ linear: [low, 0, 0] }) ?? "", /must be >= -0\.5/, low);
+  }
+  // JSON text and a plain JSON number overflow too: JSON.parse("1e400") is Infinity.
+  assert.match(g({ linear: "[1e400, 0, 0]" }) ?? "", /linear\[0\] must be <= 0\.5/);
+  assert.match(g({ linear: "[-1e999, 0, 0]" }) ?? "", /linear\[0\] must be >= -0\.5/);
+  assert.match(g(JSON.parse('{"linear": [1e400, 0, 0]}')) ?? "", /linear\[0\] must be <= 0\.5/);
+  assert.match(g({ linear: [-Infinity, 0, 0] }) ?? "", /linear\[0\] must be >= -0\.5/);
+  // Python's float() reads any Unicode decimal digit: "٩" is 9, "１" is 1.
+  assert.match(g({ linear: ["\u0669", 0, 0] }) ?? "", /must be <= 0\.5/);
+  assert.match(g({ linear: ["\uff11e400", 0, 0] }) ?? "", /must be <= 0\.5/);
+  // Many digits round as Python rounds them; what float() refuses stays a string.
+  assert.equal(g({ linear: ["0.4999999999999999999999999", 0, 0] }), undefined);
+  assert.equal(g({ linear: ["0x10", "1__0", "1e", 0] }), undefined);
+});
+
 Deno.test("checkGuards() does not refuse a string the lax view re-types when the guard only constrains its text", () => {
   const g = compileGuards({
     "ros/say": { properties: { text: { type: "string", maxLength: 8 }, on: { type: "boolean" } } },

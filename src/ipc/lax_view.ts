@@ -18,11 +18,41 @@ export interface LaxView {
 const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
 const NON_FINITE = /^[+-]?(?:inf|infinity|nan)$/i;
 const MAX_DEPTH = 64;
+// Python's float() and int() also read any Unicode decimal digit ("١٢" is 12).
+const UNICODE_DIGIT = /[^\x00-\x7f]/u;
+const ND = /\p{Nd}/u;
+
+/**
+ * A number as the guard sees it: Ajv skips minimum/maximum for a non-finite number (with no `type`),
+ * so an overflow (`1e400` is Infinity here, inf to Python) becomes the largest finite one, which
+ * fails the same bounds a lax server's inf would.
+ */
+export function finite(n: number): number {
+  if (Number.isFinite(n) || Number.isNaN(n)) return n;
+  return n > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+}
+
+/** `s` with every Unicode decimal digit as its ASCII digit (a digit's value is its place in its run of ten). */
+function asciiDigits(s: string): string {
+  if (!UNICODE_DIGIT.test(s)) return s;
+  let out = "";
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (cp < 0x80 || !ND.test(ch)) {
+      out += ch;
+      continue;
+    }
+    let first = cp;
+    while (first > 0 && ND.test(String.fromCodePoint(first - 1))) first--;
+    out += String((cp - first) % 10);
+  }
+  return out;
+}
 
 /** The number a lax server could read from `text` (Python's float(), pydantic's bool), or undefined. */
 export function laxNumber(text: string): number | undefined {
-  const s = text.trim();
-  if (DECIMAL.test(s)) return Number(s.replaceAll("_", ""));
+  const s = asciiDigits(text.trim());
+  if (DECIMAL.test(s)) return finite(Number(s.replaceAll("_", "")));
   if (NON_FINITE.test(s)) {
     const sign = s.startsWith("-") ? -1 : 1;
     // Ajv skips bounds for non-finite numbers: the largest finite one fails them the same way.
@@ -65,6 +95,11 @@ function walk(value: unknown, pointer: string, view: LaxView, depth: number, nan
     if (!Number.isNaN(n)) return n;
     view.hasNaN = true;
     return nanAs;
+  }
+  if (typeof value === "number") {
+    const n = finite(value);
+    if (n !== value) view.changed.add(pointer);
+    return n;
   }
   if (Array.isArray(value)) return value.map((v, i) => walk(v, `${pointer}/${i}`, view, depth + 1, nanAs));
   if (value !== null && typeof value === "object") {

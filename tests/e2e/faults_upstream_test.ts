@@ -49,6 +49,39 @@ Deno.test("#1 guard: numeric strings and JSON text never move the base past the 
   assert.deepEqual(await survivors(cfg.tag), []);
 });
 
+Deno.test("#1 guard: an overflowing number (1e400, inf, Unicode digits) never passes a bound", opts, async () => {
+  // bad_output's inputSchema is a bare object, so only the guard stands between the policy and the server.
+  const dir = tempDir();
+  const guard = { properties: { linear: { items: { minimum: -0.5, maximum: 0.5 } } } };
+  const path = writeConfig(dir, {
+    mcpServers: { odd: pyServer(join(FIXTURE_SERVERS, "odd_tools.py")) },
+    orchestrator: { guards: { "odd/bad_output": guard } },
+  });
+  const highs = ['"[1e400, 0, 0]"', '["1e400", 0, 0]', '[" 1e400 ", 0, 0]', '["+inf", 0, 0]', '["Infinity", 0, 0]'];
+  const more = ['["1_0", 0, 0]', '["\u0669", 0, 0]', `["1${"0".repeat(400)}", 0, 0]`];
+  const lows = ['["-1e999", 0, 0]', '"[-1e999, 0, 0]"', '["-inf", 0, 0]'];
+  const call = (linear: string) => `odd.bad_output:{"linear": ${linear}}`;
+  const r = await spawnOrch([
+    "run",
+    "-c",
+    path,
+    policy("calls.py"),
+    "--",
+    ...[...highs, ...more, ...lows].map(call),
+    call('["0.1", 0, 0]'),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, highs.length + more.length + lows.length + 1, r.stdout);
+  lines.slice(0, highs.length + more.length).forEach((l) =>
+    assert.match(l, /^odd\.bad_output: denied .*must be <= 0\.5/)
+  );
+  lines.slice(highs.length + more.length, -1).forEach((l) =>
+    assert.match(l, /^odd\.bad_output: denied .*must be >= -0\.5/)
+  );
+  assert.match(lines.at(-1)!, /^odd\.bad_output: ok /);
+});
+
 Deno.test(
   "#7 config: a server name with '/' and a bad pattern fail orch list and orch doctor, naming file and field",
   opts,
