@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { CatalogCache } from "./catalog/cache.ts";
-import { discover } from "./catalog/discover.ts";
+import { discover, TIMEOUT_MEMORY_MS } from "./catalog/discover.ts";
 import type { Catalog } from "./catalog/types.ts";
 import type { Config } from "./config/schema.ts";
 import { type ApiDir, materializeApi } from "./executor/api_dir.ts";
@@ -59,6 +59,8 @@ export class Session {
   #api: ApiDir | undefined;
   #loading: Promise<Catalog> | undefined;
   readonly #ensuring = new Map<string, Promise<void>>();
+  /** When a call last discovered each server (a server that hangs costs one timeout in 5 minutes, not one a call). */
+  readonly #retried = new Map<string, number>();
   readonly #useCache: boolean;
   readonly #openJournal: ExecutorDeps["openJournal"];
   #prunedAt = 0;
@@ -74,6 +76,7 @@ export class Session {
       source: this.source,
       catalog: () => this.#catalog,
       ensureServer: (server) => this.#ensureServer(server),
+      warn: opts.warn,
     });
     this.board = new RunBoard(opts.warn);
   }
@@ -107,17 +110,27 @@ export class Session {
     return loading;
   }
 
-  /** Discovers a server the lazy catalog left out, when a run first calls it (the inputSchema check needs it). */
+  /**
+   * Discovers a server the lazy catalog left out, or whose discovery failed (once per session, past
+   * the remembered timeout), when a run first calls it: the inputSchema check needs its tools.
+   */
   #ensureServer(server: string): Promise<void> {
     const current = this.#catalog;
     if (current === undefined || !this.config.servers.has(server)) return Promise.resolve();
-    if (current.servers.some((s) => s.server === server)) return Promise.resolve();
+    const known = current.servers.find((s) => s.server === server);
+    if (known?.status === "ok") return Promise.resolve();
+    const tried = this.#retried.get(server);
+    if (known !== undefined && tried !== undefined && Date.now() - tried < TIMEOUT_MEMORY_MS) return Promise.resolve();
     let pending = this.#ensuring.get(server);
     if (pending === undefined) {
-      pending = this.catalog({ servers: [server] }).then((found) => {
+      const retry = known !== undefined;
+      this.#retried.set(server, Date.now());
+      pending = this.catalog({ servers: [server], refresh: retry }).then((found) => {
         const now = this.#catalog;
-        if (now === undefined || now.servers.some((s) => s.server === server)) return;
-        const merged = [...now.servers, ...found.servers];
+        if (now === undefined) return;
+        const was = now.servers.find((s) => s.server === server);
+        if (was !== undefined && (was.status === "ok" || found.servers[0]?.status !== "ok")) return;
+        const merged = [...now.servers.filter((s) => s !== was), ...found.servers];
         const order = [...this.config.servers.keys()];
         merged.sort((a, b) => order.indexOf(a.server) - order.indexOf(b.server));
         // Replaced, never mutated (the shim indexes catalogs by identity); the run's API stays as generated.

@@ -97,10 +97,13 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     return index;
   }
 
-  /** True when the catalog (a lazy run's) has no entry at all for the server, so it must be discovered first. */
+  /**
+   * True when the catalog does not know the server's tools, so it must be discovered first: a lazy
+   * run's catalog has no entry for it, or its discovery failed (the inputSchema check needs them).
+   */
   function lazyMissing(server: string): boolean {
     const catalog = deps.catalog();
-    return catalog !== undefined && !indexOf(catalog).has(server);
+    return catalog !== undefined && (indexOf(catalog).get(server) ?? null) === null;
   }
 
   /** The 404 message for a server or tool the catalog does not know; undefined when it may exist. */

@@ -328,3 +328,25 @@ Deno.test("createIpcApp() discovers a server a lazy catalog left out before chec
   assert.equal((await h.call({ server: ROS, tool: "stop" })).status, 200);
   assert.deepEqual(asked, ["isaac-sim"]);
 });
+
+Deno.test("createIpcApp() discovers a server whose discovery failed again before checking a call to it", async () => {
+  const failed = {
+    servers: fakeCatalog(TOOLS).servers.map((s) =>
+      s.server === "isaac-sim" ? { ...s, status: "failed" as const, tools: [], error: "boom" } : s
+    ),
+  };
+  const asked: string[] = [];
+  const h = harness({
+    catalog: failed,
+    deps: {
+      ensureServer: (server) => {
+        asked.push(server);
+        h.setCatalog(fakeCatalog(TOOLS));
+        return Promise.resolve();
+      },
+    },
+  });
+  assert.equal((await h.call({ server: "isaac-sim", tool: "nope" })).status, 404);
+  assert.equal((await h.call({ server: "isaac-sim", tool: "step" })).status, 200);
+  assert.deepEqual(asked, ["isaac-sim"]);
+});

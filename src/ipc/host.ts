@@ -24,6 +24,8 @@ export interface IpcHostDeps {
   catalog: () => Catalog | undefined;
   /** Discovers a server the catalog left out (a lazy run), before a call to it is checked. */
   ensureServer?: (server: string) => Promise<void>;
+  /** Says a warning (a call forwarded without its inputSchema check); default: stderr. */
+  warn?: (line: string) => void;
   /** Serve on TCP even where Unix sockets work (tests, odd platforms). */
   preferTcp?: boolean;
 }
@@ -41,13 +43,33 @@ export function inputSchemaOf(catalog: Catalog | undefined, server: string, tool
   return index.get(server)?.get(tool);
 }
 
+/** Why the catalog does not know the server's tool schemas (its discovery failed), or undefined. */
+export function schemaUnknownOf(catalog: Catalog | undefined, server: string): string | undefined {
+  const entry = catalog?.servers.find((s) => s.server === server);
+  if (entry === undefined || entry.status === "ok") return undefined;
+  return `its discovery failed: ${entry.error ?? "no tools/list answer"}`;
+}
+
 /** Owns the run-scope registry and the listening shim. */
 export class IpcHost {
   readonly registry: ScopeRegistry;
   #started: Promise<{ served: Served; address: IpcAddress; dir?: SocketDir }> | undefined;
 
   constructor(readonly deps: IpcHostDeps) {
-    this.registry = new ScopeRegistry({ inputSchema: (server, tool) => inputSchemaOf(deps.catalog(), server, tool) });
+    const warned = new Set<string>();
+    this.registry = new ScopeRegistry({
+      inputSchema: (server, tool) => inputSchemaOf(deps.catalog(), server, tool),
+      schemaUnknown: (server, _tool, guarded) => {
+        const why = schemaUnknownOf(deps.catalog(), server);
+        if (why !== undefined && !guarded && !warned.has(server)) {
+          warned.add(server);
+          const line = `calls to ${server} are forwarded without an inputSchema check: ${why}`;
+          if (deps.warn) deps.warn(line);
+          else rt.write(2, `orch: warning: ${line}\n`).catch(() => {});
+        }
+        return why;
+      },
+    });
   }
 
   /** Where policies reach the shim; serves it on first call. */

@@ -48,6 +48,11 @@ export interface ScopeOptions {
   beforeCall?: BeforeCallHook;
   /** The tool's inputSchema, when known: arguments are checked against it (types included) before the guards. */
   inputSchema?: (server: string, tool: string) => JsonSchema | undefined;
+  /**
+   * Why the server's tool schemas are unknown (its discovery failed), or undefined when they are
+   * known; `guarded` says whether a guard matches the call (then the call is refused: see scope.call).
+   */
+  schemaUnknown?: (server: string, tool: string, guarded: boolean) => string | undefined;
   observer?: CallObserver;
 }
 
@@ -175,6 +180,7 @@ export class RunScope {
   readonly #confirm: ConfirmHook | undefined;
   readonly #beforeCall: BeforeCallHook | undefined;
   readonly #inputSchema: ScopeOptions["inputSchema"];
+  readonly #schemaUnknown: ScopeOptions["schemaUnknown"];
   readonly #observer: CallObserver | undefined;
   readonly #decisions = new Map<string, Decision>();
   /** Keyed like decisions; the value names the tool as `server/tool` for the summary. */
@@ -196,6 +202,7 @@ export class RunScope {
     this.#confirm = opts.confirm;
     this.#beforeCall = opts.beforeCall;
     this.#inputSchema = opts.inputSchema;
+    this.#schemaUnknown = opts.schemaUnknown;
     this.#observer = opts.observer;
   }
 
@@ -233,7 +240,16 @@ export class RunScope {
     const decision = this.#decide(server, tool);
     let refusal = decision.refusal;
     if (refusal === undefined) {
-      const invalid = checkInputSchema(server, tool, this.#inputSchema?.(server, tool), args);
+      const schema = this.#inputSchema?.(server, tool);
+      const unknown = schema === undefined
+        ? this.#schemaUnknown?.(server, tool, decision.guards.length > 0)
+        : undefined;
+      // A guard assumes the types were checked first (a lax server re-reads what it gets): unchecked, it is not reliable.
+      if (unknown !== undefined && decision.guards.length > 0) {
+        refusal = `${server}.${tool} is guarded, but ${server}'s tool schemas are unknown (${unknown}), ` +
+          "so the guard cannot be enforced reliably";
+      }
+      const invalid = refusal === undefined ? checkInputSchema(server, tool, schema, args) : undefined;
       if (invalid !== undefined) {
         this.#record(decision.stats, performance.now(), true);
         return { content: [{ type: "text", text: invalid }], isError: true };

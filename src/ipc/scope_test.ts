@@ -151,3 +151,25 @@ Deno.test("ScopeRegistry.remove() aborts calls still in flight", async () => {
   registry.remove("r");
   await assert.rejects(pending, /\[ABORTED\] run ended/);
 });
+
+Deno.test("RunScope.call() refuses a guarded call to a server whose tool schemas are unknown; forwards the rest", async () => {
+  const asked: [string, boolean][] = [];
+  const scope = new RunScope({
+    guards: { "down/drive": { properties: { speed: { maximum: 0.5 } } } },
+    inputSchema: () => undefined,
+    schemaUnknown: (server, tool, guarded) => {
+      asked.push([`${server}/${tool}`, guarded]);
+      return server === "down" ? "its discovery failed: boom" : undefined;
+    },
+  });
+  await assert.rejects(
+    scope.call("down", "drive", { speed: 0.1 }, ok),
+    (err: unknown) =>
+      err instanceof CallDeniedError &&
+      /down\.drive is guarded, but down's tool schemas are unknown \(its discovery failed: boom\), so the guard cannot be enforced reliably/
+        .test(err.message),
+  );
+  assert.deepEqual(await scope.call("down", "ping", {}, ok), OK);
+  assert.deepEqual(await scope.call("up", "drive", {}, ok), OK);
+  assert.deepEqual(asked, [["down/drive", true], ["down/ping", false], ["up/drive", false]]);
+});
