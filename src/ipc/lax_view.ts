@@ -19,7 +19,7 @@ const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[e
 const NON_FINITE = /^[+-]?(?:inf|infinity|nan)$/i;
 const MAX_DEPTH = 64;
 // Python's float() and int() also read any Unicode decimal digit ("١٢" is 12).
-const UNICODE_DIGIT = /[^\x00-\x7f]/u;
+const UNICODE_DIGIT = /[^ -~]/u;
 const ND = /\p{Nd}/u;
 
 /**
