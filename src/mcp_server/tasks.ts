@@ -2,8 +2,11 @@
  * MCP Tasks (protocol 2025-11-25) over orch's runs: a task-augmented execute_composed_code returns a
  * task at once; the SDK answers tasks/get, tasks/result, tasks/list and tasks/cancel from this store,
  * and tasks/cancel is orch's abort (in-flight calls cancelled, onAbort stop sent). A task id is a run id,
- * so get_run, cancel_run and `orch runs` see the same run. Any session of this orch may follow a task:
- * every session holds the one bearer token, and a client that reconnects gets a new session id.
+ * so get_run, cancel_run and `orch runs` see the same run. tasks/list shows a session only the tasks it
+ * started (over stdio there is one client: all). A task id is a random UUID, so knowing it is the right
+ * to follow it: tasks/get, tasks/result and tasks/cancel take it from any session, as get_run and
+ * cancel_run take a run id, because every HTTP session holds the one bearer token and a client that
+ * reconnects gets a new MCP session id (it keeps the task ids it was given).
  */
 import type { RunRequest } from "../executor/types.ts";
 import type { LiveRun } from "../runs/live.ts";
@@ -43,8 +46,9 @@ function taskOf(run: LiveRun, ttl: number): Task {
 }
 
 /** Starts the run of a task-augmented call and answers with its task (CreateTaskResult). */
-export function startTask(service: OrchService, req: RunRequest, _extra: CallExtra): { task: Task } {
+export function startTask(service: OrchService, req: RunRequest, extra: CallExtra): { task: Task } {
   const run = startLive(service, req, true);
+  run.owner = extra.sessionId;
   return { task: taskOf(run, service.runs.keepMs) };
 }
 
@@ -81,8 +85,9 @@ export class RunTaskStore implements TaskStore {
     return Promise.resolve();
   }
 
-  listTasks(cursor?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
-    const runs = this.service.runs.list().filter((r) => r.task);
+  /** The tasks `sessionId` started: another client's run ids never show (they are its capabilities). */
+  listTasks(cursor?: string, sessionId?: string): Promise<{ tasks: Task[]; nextCursor?: string }> {
+    const runs = this.service.runs.list().filter((r) => r.task && r.owner === sessionId);
     const start = cursor ? runs.findIndex((r) => r.id === cursor) + 1 : 0;
     if (cursor && start === 0) return Promise.reject(new Error(`invalid cursor "${cursor}"`));
     const page = runs.slice(start, start + PAGE);

@@ -32,6 +32,8 @@ export class LiveRun {
   readonly task: boolean;
   result: RunResult | undefined;
   endedAt: number | undefined;
+  /** The MCP session that started it as a task (undefined over stdio): tasks/list shows it only there. */
+  owner: string | undefined;
   /** Set when a cancel was asked for (tasks/cancel, cancel_run), before the run has ended. */
   cancelRequested = false;
   readonly done: Promise<RunResult>;

@@ -380,3 +380,40 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "runs: over HTTP tasks/list shows a session only its own tasks; a reconnected client follows its task by id",
+  opts,
+  async () => {
+    const cfg = config();
+    const orch = await startHttp(["-c", cfg.path]);
+    const clients: Client[] = [];
+    try {
+      const [mine, other] = [await orch.connect(), await orch.connect()];
+      clients.push(mine, other);
+      const created = await mine.request(
+        {
+          method: "tools/call",
+          params: { name: "execute_composed_code", arguments: { code: 'print("mine")' }, task: { ttl: 60_000 } },
+        },
+        (await import("@modelcontextprotocol/sdk/types.js")).CreateTaskResultSchema,
+      );
+      const id = created.task.taskId;
+      const done = await mine.experimental.tasks.getTaskResult(id, CallToolResultSchema);
+      assert.match(String(structured(done).output), /mine/);
+      assert.ok((await mine.experimental.tasks.listTasks()).tasks.some((t) => t.taskId === id));
+      assert.deepEqual((await other.experimental.tasks.listTasks()).tasks.map((t) => t.taskId), []);
+      // The same client after a reconnect (a new MCP session) still holds the id: get, result and get_run take it.
+      const again = await orch.connect();
+      clients.push(again);
+      assert.equal((await again.experimental.tasks.getTask(id)).status, "completed");
+      const result = await again.experimental.tasks.getTaskResult(id, CallToolResultSchema);
+      assert.match(String(structured(result).output), /mine/);
+      assert.equal(structured(await call(again, "get_run", { run_id: id })).status, "success");
+    } finally {
+      for (const c of clients) await c.close().catch(() => {});
+      await orch.stop();
+    }
+    assert.deepEqual(await survivors(cfg.tag), []);
+  },
+);
