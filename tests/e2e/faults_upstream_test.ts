@@ -85,12 +85,12 @@ Deno.test("#1 guard: an overflowing number (1e400, inf, Unicode digits) never pa
 Deno.test("#1 guard: a server whose discovery failed is discovered again before its first call", opts, async () => {
   const dir = tempDir();
   const server = (fails: string) => ({
-    ...pyServer(join(FIXTURE_SERVERS, "list_fails.py"), undefined, { LIST_FAILS: fails }),
+    ...pyServer(join(FIXTURE_SERVERS, "odd_tools.py"), undefined, { LIST_FAILS: fails }),
     introspect: "mcp",
   });
   const path = writeConfig(dir, {
     mcpServers: { late: server("1"), down: server("always") },
-    orchestrator: { guards: { "*/drive": { properties: { speed: { maximum: 0.5 } } } } },
+    orchestrator: { guards: { "*/echo": { properties: { text: { maxLength: 8 } } } } },
   });
   const r = await spawnOrch([
     "run",
@@ -98,22 +98,22 @@ Deno.test("#1 guard: a server whose discovery failed is discovered again before 
     path,
     policy("calls.py"),
     "--",
-    'late.drive:{"speed": "0.4"}',
-    'late.drive:{"speed": 0.4}',
-    'down.drive:{"speed": 0.4}',
-    'down.ping:{"any": "thing"}',
+    'late.echo:{"text": 5}',
+    'late.echo:{"text": "hi"}',
+    'down.echo:{"text": "hi"}',
+    'down.bad_output:{"any": "thing"}',
   ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split("\n");
   // late answered tools/list the second time: its inputSchema is checked (types first, then the guard).
-  assert.match(lines[0]!, /^late\.drive: error .*invalid arguments for late\.drive: argument speed must be number/);
-  assert.match(lines[1]!, /^late\.drive: ok /);
+  assert.match(lines[0]!, /^late\.echo: error .*invalid arguments for late\.echo: argument text must be string/);
+  assert.match(lines[1]!, /^late\.echo: ok "echo: hi"/);
   // down never lists its tools: a guarded call is refused, naming why; an unguarded one goes with a warning.
   assert.match(
     lines[2]!,
-    /^down\.drive: denied down\.drive is guarded, but down's tool schemas are unknown \(its discovery failed: .*drivers still loading.*\), so the guard cannot be enforced reliably/,
+    /^down\.echo: denied down\.echo is guarded, but down's tool schemas are unknown \(its discovery failed: .*drivers still loading.*\), so the guard cannot be enforced reliably/,
   );
-  assert.match(lines[3]!, /^down\.ping: ok /);
+  assert.match(lines[3]!, /^down\.bad_output: ok /);
   assert.match(r.stderr, /calls to down are forwarded without an inputSchema check: its discovery failed/);
 });
 
