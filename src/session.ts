@@ -111,8 +111,8 @@ export class Session {
   }
 
   /**
-   * Discovers a server the lazy catalog left out, or whose discovery failed (once per session, past
-   * the remembered timeout), when a run first calls it: the inputSchema check needs its tools.
+   * Discovers a server the lazy catalog left out, or whose discovery failed (again at most once in
+   * 5 minutes, past the remembered timeout), when a run calls it: the inputSchema check needs its tools.
    */
   #ensureServer(server: string): Promise<void> {
     const current = this.#catalog;
