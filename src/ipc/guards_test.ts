@@ -84,6 +84,7 @@ Deno.test("checkGuards() holds for numbers a lax server reads from strings, JSON
   assert.match(g({ linear: ["-1e3", 0, 0] }) ?? "", /must be >= -0\.5/);
   assert.match(g({ linear: ["inf", 0, 0] }) ?? "", /must be <= 0\.5/);
   assert.match(g({ linear: ["nan", 0, 0] }) ?? "", /must be (<=|>=)/);
+  assert.match(g({ linear: ["-sNaN", 0, 0] }) ?? "", /must be (<=|>=)/);
   assert.match(g({ linear: [true, 0, 0] }) ?? "", /must be <= 0\.5/);
   assert.match(g({ linear: ["true", 0, 0] }) ?? "", /must be <= 0\.5/);
   assert.match(g({ linear: '{"0": 0.9}' }) ?? "x", /x/); // an object where a list is wanted: no items to bound

@@ -16,7 +16,8 @@ export interface LaxView {
 
 // Python's float() syntax for decimals: digits with single underscores, optional fraction and exponent.
 const DECIMAL = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
-const NON_FINITE = /^[+-]?(?:inf|infinity|nan)$/i;
+// "sNaN" too: a pydantic Decimal field reads it (as NaN).
+const NON_FINITE = /^[+-]?(?:inf|infinity|s?nan)$/i;
 const MAX_DEPTH = 64;
 // Python's float() and int() also read any Unicode decimal digit ("١٢" is 12).
 const UNICODE_DIGIT = /[^ -~]/u;
