@@ -32,8 +32,6 @@ export class LiveRun {
   readonly task: boolean;
   result: RunResult | undefined;
   endedAt: number | undefined;
-  /** The MCP session that started it as a task (undefined over stdio): tasks/list shows it only there. */
-  owner: string | undefined;
   /** Set when a cancel was asked for (tasks/cancel, cancel_run), before the run has ended. */
   cancelRequested = false;
   readonly done: Promise<RunResult>;
@@ -46,7 +44,10 @@ export class LiveRun {
   readonly #decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
   /** Per reader (an MCP session): where its next read starts. */
   readonly cursors = new Map<string, number>();
-  /** The MCP session that started it (HTTP), which must not be closed as idle while the run lives. */
+  /**
+   * The MCP session that started it (HTTP), which must not be closed as idle while the run lives; a
+   * task's shows in tasks/list only there (undefined over stdio, one client).
+   */
   owner: string | undefined;
   /** For a persistent session's call: what its ended answer says about the session (gives the session back). */
   sessionReport: (() => SessionReport | undefined) | undefined;
