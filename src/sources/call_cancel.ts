@@ -15,13 +15,24 @@ export function cancelFromSignal(signal: AbortSignal): { cancel: CallCancel; don
   return { cancel, done: () => signal.removeEventListener("abort", onAbort) };
 }
 
-/** Waits for `p`, but rejects as soon as `cancel` fires (the work behind `p` goes on for others). */
+/**
+ * Waits for `p`, but rejects as soon as `cancel` fires (the work behind `p` goes on for others).
+ * Its handler is taken off before the waiter resumes, and only while it is still the one set: the
+ * next stage of the call (the lean stdio call) sets its own, which must outlive this wait.
+ */
 export function untilCancelled<T>(p: Promise<T>, cancel: CallCancel | undefined): Promise<T> {
   if (cancel === undefined) return p;
   if (cancel.cancelled !== undefined) return Promise.reject(new CallCancelledError(cancel.cancelled));
   return new Promise<T>((resolve, reject) => {
-    cancel.oncancel = (reason) => reject(new CallCancelledError(reason));
-    p.then(resolve, reject).finally(() => cancel.oncancel = undefined);
+    const mine = (reason: string) => reject(new CallCancelledError(reason));
+    cancel.oncancel = mine;
+    p.then((value) => {
+      if (cancel.oncancel === mine) cancel.oncancel = undefined;
+      resolve(value);
+    }, (err) => {
+      if (cancel.oncancel === mine) cancel.oncancel = undefined;
+      reject(err);
+    });
   });
 }
 

@@ -26,6 +26,8 @@ interface Pending {
   resolve: (result: CallToolResult) => void;
   reject: (err: Error) => void;
   cancel: CallCancel | undefined;
+  /** The handler this call set on `cancel` (taken off again only while it is still the one set). */
+  oncancel: ((reason: string) => void) | undefined;
 }
 
 /** How often deadlines are checked: a call times out at most this late. */
@@ -67,9 +69,17 @@ export class StdioCalls {
       JSON.stringify({ name: tool, arguments: args })
     }}\n`;
     return new Promise<CallToolResult>((resolve, reject) => {
-      const p: Pending = { tool, deadline: Date.now() + timeoutMs, timeoutMs, resolve, reject, cancel };
+      const p: Pending = {
+        tool,
+        deadline: Date.now() + timeoutMs,
+        timeoutMs,
+        resolve,
+        reject,
+        cancel,
+        oncancel: undefined,
+      };
       this.#pending.set(id, p);
-      if (cancel !== undefined) cancel.oncancel = (reason) => this.#cancel(id, p, reason);
+      if (cancel !== undefined) cancel.oncancel = p.oncancel = (reason) => this.#cancel(id, p, reason);
       this.#sweep ??= setInterval(() => this.#expire(), SWEEP_MS);
       const failed = (err: unknown) => {
         if (this.#pending.get(id) !== p) return;
@@ -131,7 +141,7 @@ export class StdioCalls {
 
   #forget(id: number, p: Pending): void {
     this.#pending.delete(id);
-    if (p.cancel !== undefined) p.cancel.oncancel = undefined;
+    if (p.cancel !== undefined && p.cancel.oncancel === p.oncancel) p.cancel.oncancel = undefined;
   }
 
   #stopSweep(): void {

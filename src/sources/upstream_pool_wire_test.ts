@@ -12,6 +12,7 @@ import { loadConfig } from "../config/load.ts";
 import { UpstreamError } from "../errors.ts";
 import { UpstreamPool } from "./upstream_pool.ts";
 import type { CallCancel } from "./types.ts";
+import { ScopeCall } from "../ipc/scope.ts";
 
 const WIRE = resolve(import.meta.dirname!, "..", "..", "tests", "fixtures", "servers", "wire.py");
 
@@ -152,6 +153,28 @@ Deno.test("UpstreamPool: cancelling a lean call sends notifications/cancelled an
     await until(
       "the server logged the cancellation",
       () => existsSync(log) && /cancelled \d+/.test(readFileSync(log, "utf8")),
+    );
+    assert.equal(text(await pool.callTool("w", "echo", { text: "again" })), "again");
+  } finally {
+    await pool.close();
+  }
+});
+
+Deno.test("UpstreamPool: the first call, which starts the server, is cancelled at the server too", async () => {
+  // No warm-up: the call waits for the connection first, and the handler of that wait must not
+  // wipe the lean call's own (issue 13 review, item 1).
+  const { pool, log } = wirePool();
+  try {
+    const call = new ScopeCall("w", "sleep");
+    const pending = pool.callTool("w", "sleep", { seconds: 30 }, { cancel: call });
+    pending.catch(() => {});
+    await until("the call was written", () => existsSync(log) && /call sleep/.test(readFileSync(log, "utf8")));
+    assert.ok(call.oncancel !== undefined, "the lean call listens for the cancellation");
+    call.cancel("run aborted");
+    await assert.rejects(pending, /run aborted/);
+    await until(
+      "the server logged the cancellation",
+      () => /cancelled \d+/.test(readFileSync(log, "utf8")),
     );
     assert.equal(text(await pool.callTool("w", "echo", { text: "again" })), "again");
   } finally {
