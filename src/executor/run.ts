@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
-import { type BeforeCallHook, CallDeniedError, type RunScope } from "../ipc/scope.ts";
+import { type BeforeCallHook, CallDeniedError, type RunScope, ScopeCall } from "../ipc/scope.ts";
 import { Journal } from "../runs/journal.ts";
 import { journalFor, journalStart } from "../runs/run_journal.ts";
 import { rt } from "../runtime/mod.ts";
@@ -338,9 +338,12 @@ export class Executor {
       }
       const watch = journal.admitted(call.server, call.tool, call.arguments, true);
       try {
-        const sending = this.deps.source.callTool(server, tool, call.arguments, { timeoutMs: ON_ABORT_TIMEOUT_MS });
-        watch.sent();
-        const res = await sending;
+        // Never cancelled: the handle only tells the journal when the stop has really been sent.
+        const cancel = new ScopeCall(server, tool, watch);
+        const res = await this.deps.source.callTool(server, tool, call.arguments, {
+          timeoutMs: ON_ABORT_TIMEOUT_MS,
+          cancel,
+        });
         watch.done(res);
         say(`onAbort ${server}.${tool}: ${res.isError ? "failed" : "done"}`);
         outcomes.push(

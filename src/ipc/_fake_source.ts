@@ -62,6 +62,7 @@ export class FakeSource implements ToolSource {
     opts?: CallOptions,
   ): Promise<CallToolResult> {
     if (this.record) this.calls.push({ server, tool, args, signal: opts?.signal ?? opts?.cancel?.signal });
+    opts?.cancel?.sent?.();
     return this.handler(server, tool, args, opts);
   }
 

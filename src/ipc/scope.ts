@@ -122,8 +122,24 @@ export class ScopeCall implements CallCancel {
   oncancel: ((reason: string) => void) | undefined = undefined;
   #controller: AbortController | undefined;
   #reject: ((err: Error) => void) | undefined;
+  #watch: CallWatch | undefined;
 
-  constructor(readonly server: string, readonly tool: string) {}
+  /** `watch` hears when the source has sent the request (the journal). */
+  constructor(readonly server: string, readonly tool: string, watch?: CallWatch) {
+    this.#watch = watch;
+  }
+
+  /** The source is sending the request now: the watch hears it once, and never after `ended()`. */
+  sent(): void {
+    const watch = this.#watch;
+    this.#watch = undefined;
+    watch?.sent();
+  }
+
+  /** The call has ended: a late `sent()` (from a source still unwinding) is ignored. */
+  ended(): void {
+    this.#watch = undefined;
+  }
 
   /** A signal that aborts with the call, made on first use (for sources that take one). */
   get signal(): AbortSignal {
@@ -252,7 +268,10 @@ export class RunScope {
       const invalid = refusal === undefined ? checkInputSchema(server, tool, schema, args) : undefined;
       if (invalid !== undefined) {
         this.#record(decision.stats, performance.now(), true);
-        return { content: [{ type: "text", text: invalid }], isError: true };
+        // The policy gets a tool error, and the journal says the same (never sent).
+        const result: CallToolResult = { content: [{ type: "text", text: invalid }], isError: true };
+        this.#observer?.admitted(server, tool, args).done(result);
+        return result;
       }
     }
     if (refusal === undefined && decision.guards.length > 0) refusal = checkGuards(decision.guards, args);
@@ -268,7 +287,7 @@ export class RunScope {
     const watch = this.#observer?.admitted(server, tool, args);
     this.callsMade++;
     this.inFlight++;
-    const call = new ScopeCall(server, tool);
+    const call = new ScopeCall(server, tool, watch);
     this.#inFlight.add(call);
     const started = performance.now();
     let release: void | (() => void) = undefined;
@@ -291,7 +310,7 @@ export class RunScope {
           throw err;
         }
       }
-      watch?.sent();
+      // The source calls `call.sent()` when the request leaves orch: a start that fails is `not_sent`.
       const result = await call.race(fn(call));
       this.#record(decision.stats, started, result.isError === true);
       watch?.done(result);
@@ -302,6 +321,7 @@ export class RunScope {
       this.#record(decision.stats, started, true);
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
     } finally {
+      call.ended();
       this.inFlight--;
       this.#inFlight.delete(call);
       if (typeof release === "function") release();

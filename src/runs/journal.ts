@@ -219,6 +219,7 @@ export class Journal implements CallObserver {
     };
     return {
       sent: () => {
+        if (record.outcome !== "not_sent") return;
         record.outcome = "sent";
         this.#inFlight.set(record.id, record);
         this.event("call", { ...line(), ...record });

@@ -277,6 +277,8 @@ export class ClientIpc implements ToolSource {
     let answer: Answer;
     const signal = opts.signal ?? opts.cancel?.signal;
     try {
+      // Once the request is under way the client may have made the call.
+      opts.cancel?.sent?.();
       answer = await this.#request(
         "POST",
         "/call_tool",

@@ -87,6 +87,7 @@ export class StdioCalls {
         reject(new NotSentError(err instanceof Error ? err.message : String(err)));
       };
       try {
+        cancel?.sent?.();
         this.write(line).catch(failed);
       } catch (err) {
         failed(err);

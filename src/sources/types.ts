@@ -17,6 +17,12 @@ export interface CallCancel {
   oncancel: ((reason: string) => void) | undefined;
   /** A signal that aborts with the call, for sources that need one (made on first use). */
   readonly signal: AbortSignal;
+  /**
+   * The source calls it just before the request leaves orch (written to the server's stdin, handed
+   * to the SDK or to an HTTP request); a call that ends without it never reached the server, and the
+   * run's journal says `not_sent`. Every source must call it: one that cannot tell calls it first.
+   */
+  sent?(): void;
 }
 
 export interface CallOptions {

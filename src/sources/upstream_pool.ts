@@ -359,6 +359,8 @@ export class UpstreamPool implements ToolSource {
     const signal = opts.signal && own ? AbortSignal.any([opts.signal, own]) : opts.signal ?? own;
     const onprogress = opts.onProgress;
     try {
+      // The SDK writes the request at once (it cannot tell us when): from here it may have run.
+      opts.cancel?.sent?.();
       const result = await conn.client.callTool({ name: tool, arguments: args }, undefined, {
         signal,
         timeout: timeoutMs,
