@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import process from "node:process";
-import { survivors } from "./helpers.ts";
+import { survivors, tempDir } from "./helpers.ts";
 import { policy, robotEvents, securityConfig, slowEvents, spawnOrch, until } from "./security_helpers.ts";
 
 const ON_ABORT = [
@@ -37,6 +37,33 @@ Deno.test("abort: Ctrl-C mid-call cancels the call at the server, then makes the
   assert.match(r.stderr, /onAbort slow\.sleep: done/);
   assert.match(r.stderr, /onAbort ros-mcp-server\.stop: done/);
   assert.match(r.stderr, /run aborted: interrupted \(Ctrl-C\)/);
+  assert.deepEqual(await survivors(cfg.tag), []);
+});
+
+Deno.test("abort: Ctrl-C during the first call of a run with a warm cache (the call starts the server) cancels it at the server", async () => {
+  const cfg = securityConfig({ onAbort: ON_ABORT });
+  const env = { ORCH_CACHE_DIR: tempDir("orch-cache-") };
+  // `orch list` fills the catalog cache: the run then starts no server before its first call.
+  const warm = await spawnOrch(["list", "-c", cfg.path], { env });
+  assert.equal(warm.code, 0, warm.stderr);
+  assert.match(warm.stdout, /slow/);
+  assert.deepEqual(slowEvents(cfg.log).filter((e) => e.event === "call"), []);
+  let pid = 0;
+  const run = spawnOrch(["run", "-c", cfg.path, policy("calls.py"), "--", 'slow.sleep:{"seconds": 30}'], {
+    env,
+    onStart: (p) => (pid = p),
+  });
+  await until(() => slowEvents(cfg.log).some((e) => e.event === "call" && e.tool === "sleep"), 20_000, "the call");
+  process.kill(pid, "SIGINT");
+  const r = await run;
+  assert.equal(r.code, 130, r.stderr);
+  const events = slowEvents(cfg.log);
+  const call = events.find((e) => e.event === "call" && e.tool === "sleep")!;
+  const cancelled = events.find((e) => e.event === "cancelled" && e.requestId === call.id);
+  assert.ok(cancelled, `no notifications/cancelled for request ${call.id}: ${JSON.stringify(events)}`);
+  assert.ok(events.some((e) => e.event === "interrupted" && e.seconds === 30), "the sleep was cut short");
+  assert.match(r.stderr, /onAbort slow\.sleep: done/);
+  assert.equal(robotEvents(cfg.world).stop_count, 1);
   assert.deepEqual(await survivors(cfg.tag), []);
 });
 
