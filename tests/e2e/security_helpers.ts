@@ -4,7 +4,18 @@
  * and what this machine can contain (so a test that needs bubblewrap skips, saying why).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
@@ -30,6 +41,17 @@ function othersReach(path: string): boolean {
 /** Hard-links (or, across file systems, copies) `from` to `to`, keeping modes. */
 function mirrorTree(from: string, to: string): void {
   mkdirSync(dirname(to), { recursive: true, mode: 0o755 });
+  if (statSync(from).isFile()) {
+    // A single file (the deno or orch binary) without cp: Deno's spawnSync rewrites a command line
+    // that names its own executable (cp got "-A"), so it is linked or copied here.
+    try {
+      linkSync(from, to);
+    } catch {
+      copyFileSync(from, to);
+      chmodSync(to, statSync(from).mode & 0o7777);
+    }
+    return;
+  }
   let r = spawnSync("cp", ["-al", from, to]);
   if (r.status !== 0) r = spawnSync("cp", ["-a", from, to]);
   if (r.status !== 0) throw new Error(`cannot mirror ${from} to ${to}: ${r.stderr}`);
