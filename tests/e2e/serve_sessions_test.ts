@@ -263,7 +263,11 @@ Deno.test(
         assert.equal(readFileSync(join(out, f), "utf8"), f);
         assert.equal(statSync(join(out, f)).uid, 1234, f);
       }
-      assert.match(orch.stderr(), /session files: output: 3 file\(s\) handed to/);
+      // The line is written once the copy is done, a moment after the last file appears.
+      assert.ok(
+        await eventually(() => /session files: output: 3 file\(s\) handed to/.test(orch.stderr()), 30_000),
+        orch.stderr(),
+      );
     } finally {
       await orch.close();
     }
