@@ -8,7 +8,7 @@ import { CatalogCache } from "./catalog/cache.ts";
 import { discover, TIMEOUT_MEMORY_MS } from "./catalog/discover.ts";
 import type { Catalog } from "./catalog/types.ts";
 import type { Config } from "./config/schema.ts";
-import { type ApiDir, materializeApi } from "./executor/api_dir.ts";
+import { type ApiDir, materializeApi } from "./codegen/api_dir.ts";
 import { sanitizeIdentifier } from "./codegen/names.ts";
 import { Executor, type ExecutorDeps, type RunRequest, type RunResult } from "./executor/run.ts";
 import { staticHooks } from "./introspect/mod.ts";
@@ -16,7 +16,7 @@ import { IpcHost } from "./ipc/host.ts";
 import { RunBoard } from "./runs/board.ts";
 import { prune } from "./runs/retention.ts";
 import { DEFAULT_RUNS_TOTAL_MB } from "./executor/limits.ts";
-import { policyTitle } from "./runs/run_journal.ts";
+import { policyTitle } from "./executor/run_journal.ts";
 import type { ToolSource } from "./sources/types.ts";
 
 export interface SessionOptions {

@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import type { ServerConfig } from "../config/schema.ts";
 import { VERSION } from "../version.ts";
-import type { ToolInfo, ToolOrigin } from "./types.ts";
+import type { ToolInfo } from "../sources/types.ts";
+import type { ToolOrigin } from "./types.ts";
 
 export interface CacheEntry {
   version: string;

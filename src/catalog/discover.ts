@@ -4,7 +4,8 @@ import { ErrorCode, McpError } from "../deps/mcp_sdk.ts";
 import { errorText, UpstreamError } from "../errors.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { cacheKey, type CatalogCache } from "./cache.ts";
-import type { Catalog, ServerTools, ToolInfo } from "./types.ts";
+import type { Catalog, ServerTools } from "./types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 
 /** How a server reached through the MCP client's IPC is discovered: only live, never from source. */
 const CLIENT_IPC_ENTRY: ServerConfig = {

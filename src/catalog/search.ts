@@ -1,5 +1,6 @@
 /** Finds tools by words, so an agent reads a few schemas instead of all of them. */
-import type { Catalog, ToolInfo } from "./types.ts";
+import type { Catalog } from "./types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 
 export interface SearchHit {
   server: string;

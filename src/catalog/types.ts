@@ -1,16 +1,5 @@
 /** What orch knows about each server's tools: the one input of codegen, the shim and the MCP face. */
-
-/** A JSON Schema object, as servers publish it. */
-export type JsonSchema = Record<string, unknown>;
-
-export interface ToolInfo {
-  name: string;
-  title?: string;
-  description?: string;
-  inputSchema: JsonSchema;
-  outputSchema?: JsonSchema;
-  annotations?: Record<string, unknown>;
-}
+import type { ToolInfo } from "../sources/types.ts";
 
 /** Where a server's tool list came from. */
 export type ToolOrigin = "mcp" | "static" | "client-ipc" | "cache";

@@ -7,7 +7,7 @@ import { ASSETS } from "../assets.ts";
 import { searchTools } from "../catalog/search.ts";
 import { apiModel, entrySignature, generateApi, renderDocs } from "../codegen/mod.ts";
 import { UsageError } from "../errors.ts";
-import { RUNTIME_FILES } from "../executor/api_dir.ts";
+import { RUNTIME_FILES } from "../codegen/api_dir.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { loadCatalog, withContext } from "./context.ts";

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
-import { materializeApi } from "../executor/api_dir.ts";
+import { materializeApi } from "../codegen/api_dir.ts";
 import { checkPolicy, type PreflightProblem } from "../preflight/check.ts";
 import { rt } from "../runtime/mod.ts";
 import { join } from "node:path";

@@ -1,12 +1,12 @@
 /** `orch doctor`: checks python3, the sandbox, the process limit and every server, and says what is wrong. */
 import { parseArgs } from "node:util";
-import { probeMemoryCgroup, probePidsCgroup } from "../executor/cgroup.ts";
+import { probeMemoryCgroup, probePidsCgroup } from "../contain/cgroup.ts";
 import { describeLimits, resolveLimits } from "../executor/limits.ts";
 import { policyEnv } from "../executor/policy_env.ts";
-import { currentUid } from "../executor/proc.ts";
+import { currentUid } from "../contain/proc.ts";
 import { DEFAULT_UID_BASE } from "../executor/uid_pool.ts";
-import { probePython } from "../executor/python_probe.ts";
-import { probeSandbox } from "../executor/sandbox.ts";
+import { probePython } from "../contain/python_probe.ts";
+import { probeSandbox } from "../contain/sandbox.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { Session } from "../session.ts";

@@ -1,5 +1,6 @@
 /** Seeded random catalogs full of hostile names, descriptions, schemas and defaults, for codegen tests. */
-import type { Catalog, ToolInfo } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 
 /** Strings that have broken code generators: keywords, dunders, quotes, escapes, controls, odd unicode. */
 export const NASTY: readonly string[] = [

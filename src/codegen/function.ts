@@ -1,5 +1,5 @@
 /** One tool as a Python function: signature, docstring, and a body that calls the runtime (or `...` in stubs). */
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { cleanText, docText, pyStr } from "./literals.ts";
 import { functionBaseName } from "./names.ts";
 import { type Param, toolParams, wantsUnwrap } from "./params.ts";

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { Catalog, ToolInfo } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { OrchError } from "../errors.ts";
 import { catalogOf, OPTS, tool } from "./_testing.ts";
 import { generateApi } from "./generate.ts";

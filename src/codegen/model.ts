@@ -3,7 +3,8 @@
  * catalog (names and class names depend on all tools). `unified_api.py`, `get_api_documentation`, `search_tools`,
  * `list_available_tools` and `orch search` all read it, so what an agent reads is what runs.
  */
-import type { Catalog, ToolInfo } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { type FunctionKind, pythonSignature, renderFunction } from "./function.ts";
 import { assignFunctionNames } from "./names.ts";
 import { assignReturnTypes, type ReturnType } from "./return_types.ts";

@@ -1,5 +1,6 @@
 /** Python names for tools and parameters: sanitised, never a keyword, never colliding. */
-import type { Catalog, ToolInfo } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 
 /** Python 3 keywords (hard ones; soft keywords like `match` and `type` are valid names). */
 export const PYTHON_KEYWORDS: ReadonlySet<string> = new Set([

@@ -1,5 +1,5 @@
 /** A tool's input schema as Python parameters: names, order, annotations, defaults and what the docs say. */
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { cleanText, pyLiteral, pyStr } from "./literals.ts";
 import { assignParamNames } from "./names.ts";
 import { formatType, pythonType, resolveShallow, typeAlternatives } from "./schema_types.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { fixtureTools, tool } from "./_testing.ts";
 import { toolParams, wantsUnwrap } from "./params.ts";
 

@@ -4,7 +4,7 @@
  * schema, and the config's guards that apply to it; per server, tool -> function; servers that failed discovery.
  */
 import type { Catalog } from "../catalog/types.ts";
-import { compileGlob } from "../ipc/glob.ts";
+import { compileGlob } from "../rules/glob.ts";
 import type { ApiEntry } from "./model.ts";
 import { paramNames } from "./params.ts";
 

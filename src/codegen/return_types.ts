@@ -3,7 +3,7 @@
  * of objects and `$ref`s get their own classes; a recursive `$ref` becomes `Any`), `-> Any` without an outputSchema.
  * Class names are assigned over the whole catalog at once, so the generated module, the docs and search agree.
  */
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { cleanText, commentText, docText, pyStr } from "./literals.ts";
 import type { NamedTool } from "./names.ts";
 import { PYTHON_KEYWORDS } from "./names.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import { catalogOf, checkInPython, fixtureTools, OPTS, python } from "./_testing.ts";
 import { generateApi } from "./generate.ts";
 import { apiModel } from "./model.ts";

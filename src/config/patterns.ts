@@ -1,11 +1,11 @@
 /**
  * Load-time checks of what run scopes compile later: server names, and every `allow`, `deny`,
  * `confirm` and `guards` entry. A bad pattern or guard must stop `orch list` and `orch doctor` too,
- * not only the first run; the pattern language itself lives in ipc/glob.ts.
+ * not only the first run; the pattern language itself lives in rules/glob.ts.
  */
 import { errorText } from "../errors.ts";
-import { compileGlob } from "../ipc/glob.ts";
-import { compileGuards } from "../ipc/guards.ts";
+import { compileGlob } from "../rules/glob.ts";
+import { compileGuards } from "../rules/guards.ts";
 import type { Orchestrator } from "./schema.ts";
 
 /**

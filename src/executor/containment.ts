@@ -9,14 +9,21 @@ import { tmpdir } from "node:os";
 import type { Orchestrator } from "../config/schema.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
-import { type CgroupPlace, type Controller, probeCgroups, RunCgroup } from "./cgroup.ts";
+import { type CgroupPlace, type Controller, probeCgroups, RunCgroup } from "../contain/cgroup.ts";
 import { makeStaging, type Staging } from "./output_handover.ts";
 import { type Limits, rlimitSpec } from "./limits.ts";
 import { policyEnv } from "./policy_env.ts";
-import { currentUid, tasksOfUid } from "./proc.ts";
-import { probePython } from "./python_probe.ts";
+import { currentUid, tasksOfUid } from "../contain/proc.ts";
+import { probePython } from "../contain/python_probe.ts";
 import { leaseUid, type UidLease } from "./uid_pool.ts";
-import { HIDDEN_ROOTS, isUnder, probeSandbox, sandboxArgv, type SandboxMode, type SandboxSupport } from "./sandbox.ts";
+import {
+  HIDDEN_ROOTS,
+  isUnder,
+  probeSandbox,
+  sandboxArgv,
+  type SandboxMode,
+  type SandboxSupport,
+} from "../contain/sandbox.ts";
 
 /** Where the API folder and the IPC socket appear inside the sandbox. */
 export const INSIDE_API = "/run/orch/api";

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { pidAlive, startTimeOf } from "./proc.ts";
+import { pidAlive, startTimeOf } from "../contain/proc.ts";
 
 /** Who holds a lock. */
 export interface LockHolder {

@@ -7,8 +7,8 @@ import { lstat, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { NOBODY } from "./sandbox.ts";
-import { currentUid, pidAlive, startTimeOf } from "./proc.ts";
+import { NOBODY } from "../contain/sandbox.ts";
+import { currentUid, pidAlive, startTimeOf } from "../contain/proc.ts";
 import { DEFAULT_UID_BASE, UID_SLOTS } from "./uid_pool.ts";
 import { rt } from "../runtime/mod.ts";
 

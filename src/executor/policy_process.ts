@@ -1,7 +1,7 @@
 /** One policy subprocess: started in its own session, its output pumped live, its whole group killable. */
 import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
 import { spawnGuarded } from "../runtime/watchdog.ts";
-import { commOf, descendants, signalAll } from "./proc.ts";
+import { commOf, descendants, signalAll } from "../contain/proc.ts";
 
 export interface PolicyProcessOptions {
   /** Full argv: interpreter (or sandbox wrapper) first. */

@@ -3,7 +3,7 @@ import type { Config } from "../config/schema.ts";
 import type { IpcHost } from "../ipc/host.ts";
 import type { ConfirmHook } from "../ipc/scope.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
-import type { CallRecord, JournalSummary, LineWriter } from "../runs/journal.ts";
+import type { CallRecord, JournalSummary, LineWriter } from "./journal.ts";
 import type { ToolSource } from "../sources/types.ts";
 import type { Contained, MemoryLimit, ProcessLimit } from "./containment.ts";
 import type { LimitOverrides, Limits } from "./limits.ts";

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
-import { tasksOfUid } from "./proc.ts";
+import { tasksOfUid } from "../contain/proc.ts";
 import { rt } from "../runtime/mod.ts";
 
 export const DEFAULT_UID_BASE = 2_000_000_000;

@@ -10,11 +10,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ASSETS } from "../assets.ts";
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import type { ServerConfig } from "../config/schema.ts";
 import { OrchError } from "../errors.ts";
-import { probePython } from "../executor/python_probe.ts";
-import { probeSandbox, sandboxArgv } from "../executor/sandbox.ts";
+import { probePython } from "../contain/python_probe.ts";
+import { probeSandbox, sandboxArgv } from "../contain/sandbox.ts";
 import { rt } from "../runtime/mod.ts";
 import { resolveServerScript } from "./resolve.ts";
 

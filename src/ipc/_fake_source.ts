@@ -1,5 +1,6 @@
 /** A ToolSource for tests and benchmarks of the shim: canned tools, scripted call results. */
-import type { Catalog, ToolInfo } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { ToolInfo } from "../sources/types.ts";
 import type { CallOptions, CallToolResult, ToolSource } from "../sources/types.ts";
 
 export type CallHandler = (

@@ -3,7 +3,8 @@
  * socket in a private 0700 folder (127.0.0.1 TCP where Unix sockets are not
  * available), started on first use and removed on close.
  */
-import type { Catalog, JsonSchema } from "../catalog/types.ts";
+import type { Catalog } from "../catalog/types.ts";
+import type { JsonSchema } from "../rules/json_schema.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import type { Served } from "../runtime/mod.ts";

@@ -19,4 +19,4 @@ export {
   type SocketDir,
   type SocketDirOptions,
 } from "./socket_dir.ts";
-export { compileGlob, compileGlobs, type ToolMatcher } from "./glob.ts";
+export { compileGlob, compileGlobs, type ToolMatcher } from "../rules/glob.ts";

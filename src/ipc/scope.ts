@@ -1,11 +1,11 @@
 /** Run scopes: one policy run's token, permissions, budget, guards, abort state and call counters. */
-import type { JsonSchema } from "../catalog/types.ts";
+import type { JsonSchema } from "../rules/json_schema.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import type { CallCancel } from "../sources/types.ts";
 import { errorText, OrchError, PolicyError } from "../errors.ts";
-import { compileGlobs, type ToolMatcher } from "./glob.ts";
-import { checkInputSchema } from "./arguments.ts";
-import { checkGuards, compileGuards, type Guard } from "./guards.ts";
+import { compileGlobs, type ToolMatcher } from "../rules/glob.ts";
+import { checkInputSchema } from "../rules/arguments.ts";
+import { checkGuards, compileGuards, type Guard } from "../rules/guards.ts";
 
 /** Asks a person (or a policy of the host) to approve one call: true = yes, a string = no, with the reason. */
 export type ConfirmHook = (server: string, tool: string, args: Record<string, unknown>) => Promise<boolean | string>;

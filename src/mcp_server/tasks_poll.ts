@@ -8,13 +8,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { RunRequest } from "../executor/types.ts";
 import type { LiveRun } from "../runs/live.ts";
-import { JOURNAL_FILE, policyTitle } from "../runs/run_journal.ts";
+import { JOURNAL_FILE, policyTitle } from "../executor/run_journal.ts";
 import type { RunResult } from "../executor/types.ts";
 import type { SessionReport } from "../executor/sessions.ts";
 import { seedStatus } from "./answer.ts";
 import { type CallExtra, jsonResult, runToolResult, textResult } from "./handlers.ts";
 import { ProgressLines } from "./progress.ts";
-import { callLine } from "../runs/journal.ts";
+import { callLine } from "../executor/journal.ts";
 import type { OrchService } from "./service.ts";
 import { CancelRunArgs, describeArgsError, GetRunArgs } from "./tools.ts";
 

@@ -5,8 +5,8 @@
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { errorText, OrchError } from "../errors.ts";
-import { probePython } from "../executor/python_probe.ts";
-import { probeSandbox, sandboxArgv } from "../executor/sandbox.ts";
+import { probePython } from "../contain/python_probe.ts";
+import { probeSandbox, sandboxArgv } from "../contain/sandbox.ts";
 import { bootstrapEnv } from "../executor/snapshot.ts";
 import { rt } from "../runtime/mod.ts";
 

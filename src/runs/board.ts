@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorText, OrchError } from "../errors.ts";
-import { pidAlive } from "../executor/proc.ts";
+import { pidAlive } from "../contain/proc.ts";
 import { rt } from "../runtime/mod.ts";
 
 /** One run as the board lists it. */

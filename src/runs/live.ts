@@ -5,7 +5,7 @@
  */
 import type { SessionReport } from "../executor/sessions.ts";
 import type { RunRequest, RunResult, RunStatus } from "../executor/types.ts";
-import type { JournalSummary } from "./journal.ts";
+import type { JournalSummary } from "../executor/journal.ts";
 
 /** Characters of live output kept per run for readers (the result keeps its own head and tail). */
 const LIVE_OUTPUT_CHARS = 1024 * 1024;

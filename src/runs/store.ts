@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { alive, boardEntries, type BoardEntry, socketPath } from "./board.ts";
-import { JOURNAL_FILE } from "./run_journal.ts";
+import { JOURNAL_FILE } from "../executor/run_journal.ts";
 
 /** A run's state as the journal tells it. */
 export interface RunView extends BoardEntry {

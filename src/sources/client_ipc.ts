@@ -4,7 +4,7 @@
  * so orch lists and calls tools through it and never starts a server.
  * Contract: docs/ARCHITECTURE.md section 6 ("The MCP client's IPC").
  */
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "./types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import { errorText, UnknownToolError, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
 import { isForceStop, resultFromClient } from "./client_ipc_result.ts";

@@ -4,7 +4,7 @@
  * its own; a bad one is skipped, or loses only its bad optional field, with a warning naming it.
  */
 import { z } from "zod";
-import type { ToolInfo } from "../catalog/types.ts";
+import type { ToolInfo } from "./types.ts";
 import { ToolSchema } from "../deps/mcp_sdk.ts";
 
 /** tools/list as the wire carries it, before any tool is checked. */

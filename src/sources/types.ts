@@ -1,8 +1,18 @@
 /** Where tools come from and where calls go: orch's own connections, or the MCP client's IPC. */
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
-import type { ToolInfo } from "../catalog/types.ts";
+import type { JsonSchema } from "../rules/json_schema.ts";
 
 export type { CallToolResult };
+
+/** One tool as a server lists it. */
+export interface ToolInfo {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: JsonSchema;
+  outputSchema?: JsonSchema;
+  annotations?: Record<string, unknown>;
+}
 
 /** A server's tools; `warnings` names tools that were skipped or trimmed because they were malformed. */
 export type ListedTools = ToolInfo[] & { warnings?: string[] };

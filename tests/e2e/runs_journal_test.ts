@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
-import { fileWriter } from "../../src/runs/journal.ts";
+import { fileWriter } from "../../src/executor/journal.ts";
 import { Session } from "../../src/session.ts";
 import { UpstreamPool } from "../../src/sources/upstream_pool.ts";
 import { tempDir } from "./helpers.ts";

@@ -1,7 +1,7 @@
 /** Approvals: calls of `confirm` tools need a yes at the terminal; without one they are denied unless --yes. */
 import assert from "node:assert/strict";
 import { outcomes, policy, securityConfig, skip, slowEvents, spawnOrch } from "./security_helpers.ts";
-import { which } from "../../src/executor/sandbox.ts";
+import { which } from "../../src/contain/sandbox.ts";
 
 const CALLS = ['slow.sleep:{"seconds": 0}', "slow.count:{}"];
 

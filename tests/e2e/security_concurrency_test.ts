@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { probePidsCgroup } from "../../src/executor/cgroup.ts";
-import { probeSandbox } from "../../src/executor/sandbox.ts";
+import { probePidsCgroup } from "../../src/contain/cgroup.ts";
+import { probeSandbox } from "../../src/contain/sandbox.ts";
 import { tempDir } from "./helpers.ts";
 import { outcomes, policy, securityConfig, skip, spawnOrch, until } from "./security_helpers.ts";
 

@@ -19,8 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import process from "node:process";
-import { probePidsCgroup } from "../../src/executor/cgroup.ts";
-import { probeSandbox, type SandboxSupport } from "../../src/executor/sandbox.ts";
+import { probePidsCgroup } from "../../src/contain/cgroup.ts";
+import { probeSandbox, type SandboxSupport } from "../../src/contain/sandbox.ts";
 import { BIN, newTag, orchArgv, pyServer, ROOT, tempDir, writeConfig } from "./helpers.ts";
 
 export const NOBODY = 65534;

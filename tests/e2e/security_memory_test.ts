@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { probeMemoryCgroup } from "../../src/executor/cgroup.ts";
+import { probeMemoryCgroup } from "../../src/contain/cgroup.ts";
 import process from "node:process";
 import {
   NOBODY,

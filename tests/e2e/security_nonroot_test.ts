@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import process from "node:process";
 import { processesWithTag, survivors } from "./helpers.ts";
 import { NOBODY, noSandboxReason, outcomes, policy, securityConfig, skip, spawnOrch } from "./security_helpers.ts";
-import { which } from "../../src/executor/sandbox.ts";
+import { which } from "../../src/contain/sandbox.ts";
 
 /** Why orch cannot be started as another user here, or undefined. */
 function noOtherUser(): string | undefined {

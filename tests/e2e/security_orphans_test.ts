@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { startTimeOf } from "../../src/executor/proc.ts";
+import { startTimeOf } from "../../src/contain/proc.ts";
 import { newTag, processesWithTag, tempDir, writeConfig } from "./helpers.ts";
 import { FIXTURES, spawnOrch, until } from "./security_helpers.ts";
 

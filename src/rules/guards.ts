@@ -1,6 +1,6 @@
 /** Argument guards: JSON Schemas a run applies to the arguments of matching tools before calling them. */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import type { JsonSchema } from "../catalog/types.ts";
+import type { JsonSchema } from "./json_schema.ts";
 import { errorText, PolicyError } from "../errors.ts";
 import { compileGlob, type ToolMatcher } from "./glob.ts";
 import { type LaxView, laxView } from "./lax_view.ts";

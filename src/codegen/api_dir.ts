@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } f
 import { join } from "node:path";
 import { ASSETS } from "../assets.ts";
 import type { Catalog } from "../catalog/types.ts";
-import { generateApi } from "../codegen/mod.ts";
+import { generateApi } from "./mod.ts";
 import { VERSION } from "../version.ts";
 
 /** Files of the Python runtime copied beside every generated API. */

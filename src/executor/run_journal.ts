@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import type { ExecutorDeps, RunRequest } from "../executor/types.ts";
+import type { ExecutorDeps, RunRequest } from "./types.ts";
 import type { RunScope } from "../ipc/scope.ts";
 import { fileWriter, Journal } from "./journal.ts";
 

@@ -5,7 +5,7 @@
  */
 import { Ajv, type ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { JsonSchema } from "../catalog/types.ts";
+import type { JsonSchema } from "./json_schema.ts";
 import { describeGuardError } from "./guards.ts";
 
 const MAX_PROBLEMS = 5;
