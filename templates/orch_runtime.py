@@ -3,8 +3,8 @@
 Copied beside the generated ``unified_api.py``. Python >= 3.8, standard
 library only, so a robot needs nothing installed.
 
-Contract (orch's IPC shim; see docs/ARCHITECTURE.md section 6)
----------------------------------------------------------------
+Contract (orch's IPC shim; docs/ARCHITECTURE.md "The shim's answers")
+-------------------------------------------------------------------
 Environment of the policy process:
 
 - ``ORCH_IPC_SOCKET``: path of the shim's Unix socket (preferred), or

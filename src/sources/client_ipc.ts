@@ -2,7 +2,7 @@
  * Hybrid mode's ToolSource: the MCP client that launched orch already holds
  * the server connections and offers them over HTTP (`MCP_CLIENT_IPC_URL`),
  * so orch lists and calls tools through it and never starts a server.
- * Contract: docs/ARCHITECTURE.md section 6 ("The MCP client's IPC").
+ * Contract: docs/ARCHITECTURE.md, "The MCP client's IPC (hybrid mode)".
  */
 import type { ToolInfo } from "./types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";

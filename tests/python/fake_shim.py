@@ -1,8 +1,10 @@
 """A stand-in for orch's IPC shim, to test the Python runtime's client.
 
 Standard library only. Speaks HTTP/1.1 with keep-alive over a Unix socket
-(or 127.0.0.1 TCP) and answers like the real shim (docs/ARCHITECTURE.md
-section 6). Tools of the built-in ``demo`` server:
+(or 127.0.0.1 TCP) and answers like the real shim: every refusal is built from
+``shim_answers.json``, written from the shim's own contract (src/ipc/answers.ts,
+docs/ARCHITECTURE.md "The shim's answers") by scripts/gen_assets.ts. Tools of
+the built-in ``demo`` server:
 
     echo            one text item holding the arguments as JSON
     structured      structuredContent {"result": arguments["value"]}
@@ -11,11 +13,13 @@ section 6). Tools of the built-in ``demo`` server:
     multi           text (JSON), text (plain), image, resource_link
     empty           no content
     fail            isError, text arguments["message"]
-    deny            403 denied
-    abort           409 aborted
-    abort500        500 with "[ABORTED] ..." (the MCP client's style)
-    error500        500 {"success": false, "error"}
-    html502         502 with an HTML body
+    deny            the shim's ``denied`` answer (403)
+    abort           its ``aborted`` answer (409)
+    upstream        its ``upstream`` answer (502: the server crashed)
+    internal        its ``internal`` answer (500)
+    abort500        500 with "[ABORTED] ..." and no flag: not an answer the shim
+                    gives (the runtime's fallback for an abort in words)
+    html502         502 with an HTML body: not the shim's either (a proxy's)
     big             one text item of arguments["size"] characters
     sleep           waits arguments["seconds"], then echo
     drop            reads the request, closes without answering
@@ -43,6 +47,19 @@ from http.server import BaseHTTPRequestHandler
 TOKEN = "test-token"
 
 DROP = object()  # a handler result: close the connection without answering
+
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "shim_answers.json")) as _f:
+    ANSWERS = json.load(_f)
+
+
+def refusal(kind, error, **extra):
+    """``(status, payload)`` of the shim's answer of this kind (shim_answers.json)."""
+    answer = ANSWERS[kind]
+    payload = {"success": False, "error": error}
+    if "flag" in answer:
+        payload[answer["flag"]] = True
+    payload.update(extra)
+    return answer["status"], payload
 
 
 def content_answer(content, structured=None):
@@ -117,11 +134,11 @@ class _Handler(BaseHTTPRequestHandler):
         shim = self.server.shim
         auth = self.headers.get("Authorization")
         if shim.token is not None and auth != "Bearer " + shim.token:
-            self._send(401, {"success": False, "error": "missing or wrong run token"})
+            self._send(*refusal("unauthorized", "invalid or expired run token"))
             return False
         host = (self.headers.get("Host") or "").split(":")[0]
         if host not in ("localhost", "127.0.0.1"):
-            self._send(403, {"success": False, "error": "bad Host %r" % host})
+            self._send(*refusal("forbidden", "Host %s is not allowed: orch IPC answers only localhost" % host))
             return False
         return True
 
@@ -138,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"success": True, "servers": servers, "total_servers": 1,
                              "total_tools": len(DEMO_TOOLS)})
         else:
-            self._send(404, {"success": False, "error": "no route GET %s" % self.path})
+            self._send(*refusal("unknown", "no route GET %s" % self.path))
 
     def do_POST(self):
         shim = self.server.shim
@@ -146,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
         if shim.max_body is not None and length > shim.max_body:
             # Like a real server: refuse early, without reading the body.
             shim.record(self, b"")
-            self._send(413, {"success": False, "error": "request body over %d bytes" % shim.max_body})
+            self._send(*refusal("tooLarge", "request body is larger than %d bytes" % shim.max_body))
             self.close_connection = True
             return
         raw = self.rfile.read(length)
@@ -154,19 +171,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._check():
             return
         if self.path != "/call_tool":
-            self._send(404, {"success": False, "error": "no route POST %s" % self.path})
-            return
-        if self.headers.get("Content-Type") != "application/json":
-            self._send(415, {"success": False, "error": "Content-Type must be application/json"})
+            self._send(*refusal("unknown", "no route POST %s" % self.path))
             return
         try:
             req = json.loads(raw)
         except ValueError as e:
-            self._send(400, {"success": False, "error": "body is not JSON: %s" % e})
+            self._send(*refusal("badRequest", "request body is not JSON: %s" % e))
             return
         server, tool, args = req.get("server"), req.get("tool"), req.get("arguments")
         if not isinstance(server, str) or not isinstance(tool, str) or not isinstance(args, dict):
-            self._send(400, {"success": False, "error": "Missing required fields: server, tool"})
+            self._send(*refusal("badRequest", "Missing required fields: server, tool"))
             return
         answer = None
         if shim.handler is not None:
@@ -185,7 +199,7 @@ def demo_tool(shim, server, tool, args):
     if fn is None:
         near = [name for name in DEMO_TOOLS if name[:3] == tool[:3]]
         hint = " (did you mean demo.%s?)" % near[0] if near else ""
-        return 404, {"success": False, "error": "unknown tool %s.%s%s" % (server, tool, hint)}
+        return refusal("unknown", "unknown tool %s.%s%s" % (server, tool, hint))
     return fn(shim, args)
 
 
@@ -219,12 +233,12 @@ DEMO_TOOLS = {
     "empty": lambda shim, a: content_answer([]),
     "fail": lambda shim, a: (200, {"success": False, "isError": True, "error": a.get("message", "boom"),
                                    "content": [{"type": "text", "text": a.get("message", "boom")}]}),
-    "deny": lambda shim, a: (403, {"success": False, "denied": True,
-                                   "error": a.get("reason", "not in this run's allowed tools")}),
-    "abort": lambda shim, a: (409, {"success": False, "aborted": True, "error": "[ABORTED] user pressed Ctrl-C"}),
+    "deny": lambda shim, a: refusal("denied", a.get("reason", "not in this run's allowed tools")),
+    "abort": lambda shim, a: refusal("aborted", "[ABORTED] user pressed Ctrl-C"),
+    "upstream": lambda shim, a: refusal("upstream", "demo: the process exited with code 1"),
+    "internal": lambda shim, a: refusal("internal", "internal error calling demo.internal: a bug"),
     "abort500": lambda shim, a: (500, {"success": False, "status": "aborted",
                                        "error": "[ABORTED] User cancelled operation"}),
-    "error500": lambda shim, a: (500, {"success": False, "error": "upstream server crashed"}),
     "html502": lambda shim, a: (502, b"<html><body>Bad Gateway</body></html>"),
     "big": lambda shim, a: content_answer([{"type": "text", "text": "x" * int(a.get("size", 0))}]),
     "sleep": _sleep,

@@ -223,9 +223,14 @@ class ErrorTest(ShimTestCase):
         with self.assertRaisesRegex(rt.OrchError, r"^demo\.x: body over 8 MB$"):
             rt.call_tool("demo", "x")
         self.shim.handler = None
-        with self.assertRaisesRegex(rt.OrchError, r"^demo\.error500: upstream server crashed$") as cm:
-            rt.call_tool("demo", "error500")
+        with self.assertRaisesRegex(rt.OrchError, r"^internal error calling demo\.internal: a bug$") as cm:
+            rt.call_tool("demo", "internal")
         self.assertEqual(cm.exception.status, 500)
+        self.assertNotIsInstance(cm.exception, rt.ToolError)
+
+    def test_the_shims_upstream_answer_is_a_tool_error(self):
+        with self.assertRaisesRegex(rt.ToolError, r"^demo\.upstream failed: demo: the process exited with code 1$"):
+            rt.call_tool("demo", "upstream")
 
     def test_a_tools_own_aborted_text_is_a_tool_error_not_an_abort(self):
         self.shim.handler = lambda s, t, a: (200, {"success": False, "isError": True, "error": "[ABORTED] e-stop pressed"})
@@ -248,7 +253,7 @@ class ErrorTest(ShimTestCase):
 
     def test_wrong_token_raises_orch_error(self):
         self.use_env(dict(self.shim.env, ORCH_RUN_TOKEN="nope"))
-        with self.assertRaisesRegex(rt.OrchError, "wrong run token") as cm:
+        with self.assertRaisesRegex(rt.OrchError, "invalid or expired run token") as cm:
             rt.call_tool("demo", "echo")
         self.assertEqual(cm.exception.status, 401)
 
@@ -384,7 +389,7 @@ class ConnectionTest(ShimTestCase):
         with self.assertRaises(rt.OrchError) as cm:
             rt.call_tool("demo", "echo", {"blob": "x" * (8 * 1024 * 1024)})
         self.assertEqual(cm.exception.status, 413)
-        self.assertEqual(str(cm.exception), "demo.echo: request body over 1024 bytes")
+        self.assertEqual(str(cm.exception), "demo.echo: request body is larger than 1024 bytes")
         self.assertEqual(len(self.shim.requests), 2)
         self.assertEqual(rt.call_tool("demo", "echo", {"small": 2}), {"small": 2})
 
