@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { ASSETS } from "../assets.ts";
 import { searchTools } from "../catalog/search.ts";
 import { apiModel, entrySignature, generateApi, renderDocs } from "../codegen/mod.ts";
-import { UsageError } from "../errors.ts";
+import { unknownServerMessage, UsageError } from "../errors.ts";
 import { RUNTIME_FILES } from "../codegen/api_dir.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
@@ -71,11 +71,7 @@ export async function docsCommand(argv: string[]): Promise<number> {
   return await withContext(values.config, async (ctx) => {
     const unknown = positionals.filter((s) => !ctx.config.servers.has(s));
     if (unknown.length) {
-      throw new UsageError(
-        `unknown server ${unknown.map((s) => `"${s}"`).join(", ")} (configured: ${
-          [...ctx.config.servers.keys()].join(", ")
-        })`,
-      );
+      throw new UsageError(unknownServerMessage(unknown, [...ctx.config.servers.keys()]));
     }
     const catalog = await loadCatalog(ctx, {
       refresh: values.refresh,

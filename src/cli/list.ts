@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import type { Catalog, ServerTools } from "../catalog/types.ts";
 import { toolCount } from "../catalog/types.ts";
+import { unknownServerMessage, UsageError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { loadCatalog, withContext } from "./context.ts";
 import { styleFor } from "./style.ts";
@@ -72,13 +73,7 @@ export async function listCommand(argv: string[]): Promise<number> {
     if (servers) {
       const unknown = servers.filter((s) => !ctx.config.servers.has(s));
       if (unknown.length) {
-        await rt.write(
-          2,
-          `orch: unknown server ${unknown.map((s) => `"${s}"`).join(", ")} (configured: ${
-            [...ctx.config.servers.keys()].join(", ")
-          })\n`,
-        );
-        return 2;
+        throw new UsageError(unknownServerMessage(unknown, [...ctx.config.servers.keys()]));
       }
     }
     const catalog = await loadCatalog(ctx, { refresh: values.refresh, servers });

@@ -213,12 +213,7 @@ export async function runsCommand(argv: string[]): Promise<number> {
   const [sub, id, ...extra] = positionals;
   if (sub === "show" || sub === "tail") {
     if (!id || extra.length) throw new UsageError(`orch runs ${sub} needs one run id; "orch runs" lists them`);
-    try {
-      return sub === "show" ? await show(dir, id) : await tail(dir, id);
-    } catch (err) {
-      if (err instanceof Error && /^no run|matches \d+ runs/.test(err.message)) throw new UsageError(err.message);
-      throw err;
-    }
+    return sub === "show" ? await show(dir, id) : await tail(dir, id);
   }
   if (sub !== undefined) throw new UsageError(`unknown "orch runs ${sub}"; try show ID or tail ID`);
   const n = values.n === undefined ? 20 : Number(values.n);

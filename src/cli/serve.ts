@@ -4,7 +4,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { findConfig, loadConfig } from "../config/load.ts";
 import { type Config, OrchestratorSchema } from "../config/schema.ts";
-import { ConfigError, errorText, UsageError } from "../errors.ts";
+import { ConfigNotFoundError, errorText, UsageError } from "../errors.ts";
 import { createHttpApp } from "../mcp_server/http.ts";
 import { createMcpServer } from "../mcp_server/server.ts";
 import { type Expose, OrchService } from "../mcp_server/service.ts";
@@ -96,9 +96,7 @@ function hybridConfig(explicit: string | undefined): Config {
       selfPath: rt.isCompiled() ? rt.execPath() : undefined,
     });
   } catch (err) {
-    if (!(err instanceof ConfigError) || explicit || rt.env("ORCH_CONFIG") || !/^No config found/.test(err.message)) {
-      throw err;
-    }
+    if (!(err instanceof ConfigNotFoundError) || explicit || rt.env("ORCH_CONFIG")) throw err;
   }
   return base ?? {
     path: "(no config file: hybrid mode)",

@@ -1,6 +1,6 @@
 /** Human-readable API documentation: the generated functions as stubs, grouped by server. */
 import type { Catalog } from "../catalog/types.ts";
-import { OrchError } from "../errors.ts";
+import { OrchError, unknownServerMessage } from "../errors.ts";
 import { commentText } from "./literals.ts";
 import { apiModel, renderEntry } from "./model.ts";
 
@@ -25,9 +25,7 @@ export function renderDocs(catalog: Catalog, servers?: readonly string[]): strin
   const known = catalog.servers.map((s) => s.server);
   const unknown = (servers ?? []).filter((s) => !known.includes(s));
   if (unknown.length) {
-    const list = unknown.map((s) => JSON.stringify(s)).join(", ");
-    const options = known.length ? known.map((s) => JSON.stringify(s)).join(", ") : "none";
-    throw new OrchError(`Unknown server${unknown.length === 1 ? "" : "s"} ${list}; known servers: ${options}`);
+    throw new OrchError(unknownServerMessage(unknown, known, { listedAs: "servers" }));
   }
   const wanted = servers?.length ? new Set(servers) : undefined;
   const shown = catalog.servers.filter((s) => !wanted || wanted.has(s.server));

@@ -31,7 +31,7 @@ Deno.test("renderDocs() limits the docs to the servers asked for, in catalog ord
 Deno.test("renderDocs() rejects an unknown server and lists the known ones", () => {
   assert.throws(
     () => renderDocs(fixtureCatalog(), ["memory", "nope"]),
-    (e) => e instanceof OrchError && e.message === 'Unknown server "nope"; known servers: "everything", "memory"',
+    (e) => e instanceof OrchError && e.message === 'unknown server "nope" (servers: everything, memory)',
   );
 });
 

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, ConfigNotFoundError } from "../errors.ts";
 import { expandVars, MissingVariable } from "./expand.ts";
 import { findJsonError } from "./json_error.ts";
 import { badServerName, checkPatterns } from "./patterns.ts";
@@ -55,10 +55,7 @@ export function findConfig(ctx: LookupContext): string {
   if (candidates.length === 1 && candidates[0]!.why !== "current directory") {
     throw new ConfigError(`Cannot read config "${candidates[0]!.path}" (from ${candidates[0]!.why}): no such file`);
   }
-  const list = candidates.map((c) => `  ${c.path}`).join("\n");
-  throw new ConfigError(
-    `No config found. orch looked in:\n${list}\nPass --config FILE or set ORCH_CONFIG (see "orch help config")`,
-  );
+  throw new ConfigNotFoundError(candidates.map((c) => c.path));
 }
 
 function describeIssue(issue: z.core.$ZodIssue, prefix: string): string {

@@ -5,8 +5,8 @@
  */
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
-import { errorText } from "../errors.ts";
-import { CallDeniedError, type CallObserver, type CallWatch, RunAbortedError } from "../ipc/scope.ts";
+import { CallDeniedError, errorText, RunAbortedError } from "../errors.ts";
+import type { CallObserver, CallWatch } from "../ipc/scope.ts";
 
 /** How one call ended (or how far it got: `sent` means no answer yet). */
 export type CallOutcome = "denied" | "not_sent" | "sent" | "ok" | "error" | "cancelled";

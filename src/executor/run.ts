@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
-import { type BeforeCallHook, CallDeniedError, type RunScope, ScopeCall } from "../ipc/scope.ts";
+import { CallDeniedError, errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
+import { type BeforeCallHook, type RunScope, ScopeCall } from "../ipc/scope.ts";
 import { Journal } from "./journal.ts";
 import { journalFor, journalStart } from "./run_journal.ts";
 import { rt } from "../runtime/mod.ts";

@@ -3,7 +3,7 @@ import type { DiscoverOptions } from "../catalog/discover.ts";
 import type { Config } from "../config/schema.ts";
 import { introspectFile, serverScript, staticKey } from "./static.ts";
 
-export { IntrospectError, introspectFile, serverScript, staticKey, type StaticTools } from "./static.ts";
+export { introspectFile, serverScript, staticKey, type StaticTools } from "./static.ts";
 export { resolveServerScript } from "./resolve.ts";
 
 /** The discovery hooks that read Python servers from source when they cannot (or should not) be started. */

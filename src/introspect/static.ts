@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { ASSETS } from "../assets.ts";
 import type { ToolInfo } from "../sources/types.ts";
 import type { ServerConfig } from "../config/schema.ts";
-import { OrchError } from "../errors.ts";
+import { IntrospectError } from "../errors.ts";
 import { probePython } from "../contain/python_probe.ts";
 import { probeSandbox, sandboxArgv } from "../contain/sandbox.ts";
 import { rt } from "../runtime/mod.ts";
@@ -28,9 +28,6 @@ export interface StaticTools {
   warnings: string[];
   files: string[];
 }
-
-/** A failure of static introspection: a syntax error, a missing file, a timeout. */
-export class IntrospectError extends OrchError {}
 
 /** The reader script, written once per content under `dir`. */
 function readerPath(dir: string): string {

@@ -5,11 +5,19 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Catalog } from "../catalog/types.ts";
-import { errorText, UnknownToolError, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
+import {
+  CallDeniedError,
+  errorText,
+  RunAbortedError,
+  UnknownServerError,
+  UnknownToolError,
+  UpstreamAbortedError,
+  UpstreamError,
+} from "../errors.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
-import { CallDeniedError, RunAbortedError, type RunScope, type ScopeRegistry } from "./scope.ts";
+import type { RunScope, ScopeRegistry } from "./scope.ts";
 import { unknownServerMessage, unknownToolMessage } from "./suggest.ts";
 
 export interface IpcAppDeps {
@@ -235,8 +243,7 @@ function pathOf(url: string): string {
 /** The answer for a call that did not produce a tool result. */
 function callFailure(err: unknown, server: string, tool: string): Response {
   if (err instanceof CallDeniedError) return fail(403, err.reason, { denied: true });
-  if (err instanceof UpstreamDeniedError) return fail(403, err.reason, { denied: true });
-  if (err instanceof UnknownToolError) return fail(404, err.message);
+  if (err instanceof UnknownToolError || err instanceof UnknownServerError) return fail(404, err.message);
   if (err instanceof RunAbortedError || err instanceof UpstreamAbortedError) {
     return fail(409, err.message, { aborted: true });
   }

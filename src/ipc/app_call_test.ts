@@ -105,9 +105,9 @@ Deno.test("createIpcApp() answers 404 listing the servers for an unknown server"
   const h = harness();
   const [status, body] = await answer(await h.call({ server: "gazebo", tool: "spawn", arguments: {} }));
   assert.equal(status, 404);
-  assert.equal(body.error, "unknown server gazebo; servers: ros-mcp-server, isaac-sim");
+  assert.equal(body.error, 'unknown server "gazebo" (servers: ros-mcp-server, isaac-sim)');
   const [, near] = await answer(await h.call({ server: "isaac_sim", tool: "reset", arguments: {} }));
-  assert.equal(near.error, "unknown server isaac_sim; did you mean isaac-sim?");
+  assert.equal(near.error, 'unknown server "isaac_sim"; did you mean "isaac-sim"?');
 });
 
 Deno.test("createIpcApp() forwards calls the catalog cannot judge", async () => {

@@ -3,9 +3,7 @@ export { createIpcApp, type IpcAppDeps, type ListedTool } from "./app.ts";
 export { type CallToolBody, convertResult, errorTextOf, toolResultBody } from "./result.ts";
 export {
   type BeforeCallHook,
-  CallDeniedError,
   type ConfirmHook,
-  RunAbortedError,
   RunScope,
   type RunSummary,
   type ScopeOptions,

@@ -2,7 +2,7 @@
 import type { JsonSchema } from "../rules/json_schema.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import type { CallCancel } from "../sources/types.ts";
-import { errorText, OrchError, PolicyError } from "../errors.ts";
+import { CallDeniedError, errorText, PolicyError, RunAbortedError } from "../errors.ts";
 import { compileGlobs, type ToolMatcher } from "../rules/glob.ts";
 import { checkInputSchema } from "../rules/arguments.ts";
 import { checkGuards, compileGuards, type Guard } from "../rules/guards.ts";
@@ -75,20 +75,6 @@ export interface RunSummary {
   abortReason?: string;
   /** Keyed by `server/tool`. */
   tools: Record<string, ToolStats>;
-}
-
-/** A call the scope refuses: not allowed, budget spent, guard violated or approval denied (HTTP 403). */
-export class CallDeniedError extends OrchError {
-  constructor(readonly server: string, readonly tool: string, readonly reason: string) {
-    super(reason);
-  }
-}
-
-/** A call made after, or cut short by, the run's abort (HTTP 409). */
-export class RunAbortedError extends OrchError {
-  constructor(readonly reason: string) {
-    super(`[ABORTED] ${reason}`);
-  }
 }
 
 interface Decision {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
-import { CallDeniedError, RunAbortedError, RunScope, ScopeRegistry } from "./scope.ts";
+import { CallDeniedError, RunAbortedError } from "../errors.ts";
+import { RunScope, ScopeRegistry } from "./scope.ts";
 
 const OK: CallToolResult = { content: [{ type: "text", text: "ok" }] };
 const ok = () => Promise.resolve(OK);

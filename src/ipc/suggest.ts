@@ -1,6 +1,5 @@
 /** "Did you mean" for unknown servers and tools: the 404 messages of the shim. */
-
-const LISTED = 8;
+import { listNames, unknownServerMessage as unknownServerText } from "../errors.ts";
 
 /** Levenshtein distance, giving up (returning `limit + 1`) once it must exceed `limit`. */
 export function editDistance(a: string, b: string, limit = Infinity): number {
@@ -43,17 +42,9 @@ function squash(name: string): string {
   return name.replace(/[-_.\s]/g, "");
 }
 
-function listSome(names: readonly string[]): string {
-  if (names.length === 0) return "none";
-  const shown = names.slice(0, LISTED).join(", ");
-  return names.length > LISTED ? `${shown}, ... (${names.length} in all)` : shown;
-}
-
-/** Message for a server no source knows, naming the close one or listing the servers. */
+/** The shim's message for a server no source knows: errors.ts's wording, naming the close one when there is one. */
 export function unknownServerMessage(server: string, servers: readonly string[]): string {
-  const near = closestName(server, servers);
-  if (near !== undefined) return `unknown server ${server}; did you mean ${near}?`;
-  return `unknown server ${server}; servers: ${listSome(servers)}`;
+  return unknownServerText(server, servers, { near: closestName(server, servers), listedAs: "servers" });
 }
 
 /** Message for a tool the server does not have, naming the close one or listing a few tools. */
@@ -65,5 +56,5 @@ export function unknownToolMessage(
 ): string {
   const near = suggested ?? closestName(tool, tools);
   if (near !== undefined) return `unknown tool ${server}.${tool}; did you mean ${near}?`;
-  return `unknown tool ${server}.${tool}; ${server} has: ${listSome(tools)}`;
+  return `unknown tool ${server}.${tool}; ${server} has: ${listNames(tools)}`;
 }

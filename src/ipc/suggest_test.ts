@@ -23,5 +23,5 @@ Deno.test("unknownToolMessage() lists at most eight tools and says how many ther
     `unknown tool s.zzz; s has: ${tools.slice(0, 8).join(", ")}, ... (12 in all)`,
   );
   assert.equal(unknownToolMessage("s", "zzz", []), "unknown tool s.zzz; s has: none");
-  assert.equal(unknownServerMessage("x", ["alpha", "beta"]), "unknown server x; servers: alpha, beta");
+  assert.equal(unknownServerMessage("x", ["alpha", "beta"]), 'unknown server "x" (servers: alpha, beta)');
 });

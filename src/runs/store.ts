@@ -1,6 +1,7 @@
 /** Runs as read back from the board and their journals: for `orch runs`, `orch runs show` and `orch runs tail`. */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { UnknownRunError } from "../errors.ts";
 import { alive, boardEntries, type BoardEntry, socketPath } from "./board.ts";
 import { JOURNAL_FILE } from "../executor/run_journal.ts";
 
@@ -68,13 +69,13 @@ export function listRuns(dir: string): RunView[] {
   return boardEntries(dir).map((e) => viewOf(e, dir));
 }
 
-/** The run whose id is `id` or starts with it; throws a message when none or several match. */
+/** The run whose id is `id` or starts with it; throws UnknownRunError when none or several match. */
 export function findRun(dir: string, id: string): BoardEntry {
   const all = boardEntries(dir);
   const exact = all.find((e) => e.run_id === id);
   if (exact) return exact;
   const hits = all.filter((e) => e.run_id.startsWith(id));
   if (hits.length === 1) return hits[0]!;
-  if (hits.length === 0) throw new Error(`no run "${id}" on this machine ("orch runs" lists them)`);
-  throw new Error(`"${id}" matches ${hits.length} runs; give more of the id`);
+  if (hits.length === 0) throw new UnknownRunError(`no run "${id}" on this machine ("orch runs" lists them)`);
+  throw new UnknownRunError(`"${id}" matches ${hits.length} runs; give more of the id`);
 }

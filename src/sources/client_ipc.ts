@@ -6,7 +6,14 @@
  */
 import type { ToolInfo } from "./types.ts";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
-import { errorText, UnknownToolError, UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
+import {
+  CallDeniedError,
+  errorText,
+  UnknownServerError,
+  UnknownToolError,
+  UpstreamAbortedError,
+  UpstreamError,
+} from "../errors.ts";
 import { isForceStop, resultFromClient } from "./client_ipc_result.ts";
 import type { CallOptions, ToolSource } from "./types.ts";
 
@@ -269,10 +276,9 @@ export class ClientIpc implements ToolSource {
     opts: CallOptions = {},
   ): Promise<CallToolResult> {
     if (this.#loaded && !this.#tools.has(server)) {
-      const known = this.serverNames().join(", ") || "none";
       const skip = this.#listing.skipped.find((s) => s.server === server);
-      const why = skip ? `not offered: ${skip.reason}` : `unknown server "${server}" (the MCP client lists: ${known})`;
-      throw new UnknownToolError(server, tool, skip ? `${server}: ${why}` : why);
+      if (skip) throw new UnknownToolError(server, tool, `${server}: not offered: ${skip.reason}`);
+      throw new UnknownServerError(server, this.serverNames(), { listedAs: "the MCP client lists" });
     }
     let answer: Answer;
     const signal = opts.signal ?? opts.cancel?.signal;
@@ -301,10 +307,10 @@ export class ClientIpc implements ToolSource {
     }
     if (status === 200 && body.success === true) return resultFromClient(server, tool, body.result);
     if (status === 403 || body.blocked === true) {
-      throw new UpstreamDeniedError(server, tool, error || `the MCP client blocks ${server}.${tool}`);
+      throw new CallDeniedError(server, tool, error || `the MCP client blocks ${server}.${tool}`);
     }
     if (status === 429 || body.exhausted === true) {
-      throw new UpstreamDeniedError(server, tool, `the MCP client's call budget is spent: ${error || "HTTP 429"}`);
+      throw new CallDeniedError(server, tool, `the MCP client's call budget is spent: ${error || "HTTP 429"}`);
     }
     if (status === 500 && isForceStop(error)) {
       throw new UpstreamAbortedError(server, `the MCP client's user force-stopped the call: ${error}`);

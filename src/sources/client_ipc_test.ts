@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertResult } from "../ipc/result.ts";
-import { UpstreamAbortedError, UpstreamDeniedError, UpstreamError } from "../errors.ts";
+import { CallDeniedError, UpstreamAbortedError, UpstreamError } from "../errors.ts";
 import { startMcpClient, unreachableUrl } from "../../tests/fixtures/client_ipc_double.ts";
 import { FIXTURE_SERVERS, pyServer, tempDir } from "../../tests/e2e/helpers.ts";
 import { ClientIpc } from "./client_ipc.ts";
@@ -186,13 +186,13 @@ Deno.test("ClientIpc turns the client's refusals into denials and aborts", opts,
     await ipc.load();
     // A tool the client disabled is not listed at all.
     assert.equal((await ipc.listTools("fid")).some((t) => t.name === "number"), false);
-    await assert.rejects(ipc.callTool("fid", "number", {}), (e) => e instanceof UpstreamDeniedError);
+    await assert.rejects(ipc.callTool("fid", "number", {}), (e) => e instanceof CallDeniedError);
     await ipc.callTool("fid", "pose", {});
     await ipc.callTool("fid", "pose", {});
     await assert.rejects(
       ipc.callTool("fid", "pose", {}),
       (e) =>
-        e instanceof UpstreamDeniedError &&
+        e instanceof CallDeniedError &&
         /call budget is spent: Exhausted available IPC call limit \(2\/2\)/.test(e.message),
     );
     double.resetIpcCallCount();

@@ -16,7 +16,7 @@ import {
   ToolListChangedNotificationSchema,
   type Transport,
 } from "../deps/mcp_sdk.ts";
-import { errorText, UnknownToolError, UpstreamError } from "../errors.ts";
+import { errorText, UnknownServerError, UpstreamError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES, INVALID_RESPONSE_CODE, StdioTransport } from "./stdio_transport.ts";
@@ -112,8 +112,7 @@ export class UpstreamPool implements ToolSource {
   #entry(server: string): ServerConfig {
     const entry = this.config.servers.get(server);
     if (!entry) {
-      const known = this.serverNames().join(", ") || "none";
-      throw new UnknownToolError(server, "", `unknown server "${server}" (configured: ${known})`);
+      throw new UnknownServerError(server, this.serverNames());
     }
     return entry;
   }
