@@ -5,8 +5,7 @@
  */
 import type { Catalog } from "../catalog/types.ts";
 import type { JsonSchema } from "../rules/json_schema.ts";
-import { errorText } from "../errors.ts";
-import { rt } from "../runtime/mod.ts";
+import { isErrno, rt } from "../runtime/mod.ts";
 import type { Served } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { createIpcApp } from "./app.ts";
@@ -94,7 +93,7 @@ export class IpcHost {
         return { served, address: { socketPath: dir.socketPath }, dir };
       } catch (err) {
         removeSocketDir(dir);
-        if (!/unix|not supported|EAFNOSUPPORT/i.test(errorText(err))) throw err;
+        if (!isErrno(err, "ENOTSUP", "EOPNOTSUPP", "EAFNOSUPPORT")) throw err;
       }
     }
     const app = createIpcApp({ ...base, tcp: true });

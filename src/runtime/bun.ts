@@ -2,7 +2,8 @@
 import process from "node:process";
 import { serveBunListen } from "./bun_listen.ts";
 import { serveNodeHttp } from "./node_http.ts";
-import type { ChildProcess, Runtime, Signal, SpawnOptions } from "./types.ts";
+import { toOsError, unixServeError } from "./os_error.ts";
+import type { ChildProcess, FetchHandler, Runtime, Served, ServeOptions, Signal, SpawnOptions } from "./types.ts";
 
 function killQuietly(pid: number, signal: Signal): void {
   try {
@@ -13,6 +14,24 @@ function killQuietly(pid: number, signal: Signal): void {
 }
 
 function spawn(opts: SpawnOptions): ChildProcess {
+  try {
+    return spawnChild(opts);
+  } catch (err) {
+    throw toOsError(err);
+  }
+}
+
+// Not Bun.serve: it leaves pipelined requests unanswered (see node_http.ts). Plain answers (the
+// IPC shim's) go through Bun.listen and http1.ts, which cost a fraction of node:http's layer.
+async function serve(opts: ServeOptions, fetch: FetchHandler): Promise<Served> {
+  try {
+    return await (opts.plain ? serveBunListen(opts, fetch) : serveNodeHttp(opts, fetch));
+  } catch (err) {
+    throw opts.unixPath ? unixServeError(err) : toOsError(err);
+  }
+}
+
+function spawnChild(opts: SpawnOptions): ChildProcess {
   const child = Bun.spawn([opts.cmd, ...opts.args], {
     cwd: opts.cwd,
     env: opts.env,
@@ -70,9 +89,7 @@ export function bunRuntime(): Runtime {
     },
     exit: (code) => process.exit(code),
     spawn,
-    // Not Bun.serve: it leaves pipelined requests unanswered (see node_http.ts). Plain answers (the
-    // IPC shim's) go through Bun.listen and http1.ts, which cost a fraction of node:http's layer.
-    serve: (opts, fetch) => opts.plain ? serveBunListen(opts, fetch) : serveNodeHttp(opts, fetch),
+    serve,
     onSignal(signal, fn) {
       process.on(signal, fn);
       return () => process.off(signal, fn);

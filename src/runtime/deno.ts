@@ -1,3 +1,4 @@
+import { toOsError, unixServeError } from "./os_error.ts";
 import type { ChildProcess, Runtime, Served, Signal, SpawnOptions } from "./types.ts";
 
 const enc = new TextEncoder();
@@ -11,6 +12,14 @@ function killQuietly(pid: number, signal: Signal): void {
 }
 
 function spawn(opts: SpawnOptions): ChildProcess {
+  try {
+    return spawnChild(opts);
+  } catch (err) {
+    throw toOsError(err);
+  }
+}
+
+function spawnChild(opts: SpawnOptions): ChildProcess {
   const child = new Deno.Command(opts.cmd, {
     args: opts.args,
     cwd: opts.cwd,
@@ -36,6 +45,17 @@ function spawn(opts: SpawnOptions): ChildProcess {
 }
 
 async function serve(
+  opts: { unixPath?: string; hostname?: string; port?: number },
+  fetch: (req: Request) => Response | Promise<Response>,
+): Promise<Served> {
+  try {
+    return await serveOn(opts, fetch);
+  } catch (err) {
+    throw opts.unixPath ? unixServeError(err) : toOsError(err);
+  }
+}
+
+async function serveOn(
   opts: { unixPath?: string; hostname?: string; port?: number },
   fetch: (req: Request) => Response | Promise<Response>,
 ): Promise<Served> {

@@ -7,3 +7,4 @@ export type * from "./types.ts";
 
 /** The runtime adapter for the host orch is running on. */
 export const rt: Runtime = "Bun" in globalThis ? bunRuntime() : denoRuntime();
+export { errnoOf, isErrno, OsError } from "./os_error.ts";

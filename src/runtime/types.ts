@@ -63,7 +63,9 @@ export interface Runtime {
   env(name: string): string | undefined;
   envObject(): Record<string, string>;
   exit(code: number): never;
+  /** Starts a child; a failure to start throws an OsError (`code`: ENOENT, EACCES, ...). */
   spawn(opts: SpawnOptions): ChildProcess;
+  /** Serves `fetch`; a failure to listen rejects with an OsError (EADDRINUSE, ENOTSUP for no Unix sockets, ...). */
   serve(opts: ServeOptions, fetch: FetchHandler): Promise<Served>;
   /** Run `fn` on the signal; returns a function that removes the listener. */
   onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP", fn: () => void): () => void;

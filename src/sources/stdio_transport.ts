@@ -11,7 +11,8 @@
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
 import { spawnGuarded } from "../runtime/watchdog.ts";
 import { appendServerLog } from "./server_log.ts";
-import type { ChildProcess, ExitStatus } from "../runtime/mod.ts";
+import { type ChildProcess, errnoOf, type ExitStatus } from "../runtime/mod.ts";
+import { errorText } from "../errors.ts";
 import { callResultProblem, responseProblem } from "./call_check.ts";
 import { InvalidResponseError, StdioCalls } from "./stdio_calls.ts";
 
@@ -140,10 +141,9 @@ export class StdioTransport implements Transport {
         newSession: true,
       });
     } catch (err) {
-      const msg = String((err as Error).message ?? err);
-      const why = /not ?found|ENOENT|No such file/i.test(msg)
+      const why = errnoOf(err) === "ENOENT"
         ? `command not found: "${this.opts.command}"`
-        : `cannot start "${this.opts.command}": ${msg}`;
+        : `cannot start "${this.opts.command}": ${errorText(err)}`;
       this.#ended.resolve();
       return Promise.reject(new Error(why));
     }
