@@ -10,7 +10,7 @@ export { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 // @ts-types="@modelcontextprotocol/sdk/client/stdio.d.ts"
 export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/client/sse.d.ts"
-export { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+export { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport.d.ts"
 export type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 // @ts-types="@modelcontextprotocol/sdk/server/mcp.d.ts"
@@ -40,3 +40,12 @@ export {
   ToolListChangedNotificationSchema,
   ToolSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+
+/**
+ * The Streamable HTTP client transport's report (to `onerror`) that a response's event stream broke;
+ * it then tries to resume. The SDK gives it neither a class nor a code, so its words are the only
+ * mark: tested here, beside the SDK, so an SDK upgrade that rewords it has one place to look.
+ */
+export function isStreamDisconnect(err: unknown): boolean {
+  return err instanceof Error && err.message.includes("SSE stream disconnected");
+}

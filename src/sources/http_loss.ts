@@ -5,6 +5,8 @@
  * connection. Either way the request never ran, so it may be sent again on a new session.
  */
 
+import { SseError, StreamableHTTPError } from "../deps/mcp_sdk.ts";
+
 /** `unsent`: the session or server is gone and the request did not run; `lost`: it may have run. */
 export type HttpLoss = "unsent" | "lost";
 
@@ -14,11 +16,8 @@ const LOST =
 
 /** The HTTP status the SDK's transport saw, when the error carries one. */
 function status(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "number" && code >= 100 && code < 600 && err instanceof Error &&
-      /Streamable HTTP error|SSE error|Error POSTing/.test(err.message)
-    ? code
-    : undefined;
+  const code = err instanceof StreamableHTTPError || err instanceof SseError ? err.code : undefined;
+  return typeof code === "number" && code >= 100 && code < 600 ? code : undefined;
 }
 
 /** Every message in the error's cause chain, joined (fetch hides ECONNREFUSED in a cause). */

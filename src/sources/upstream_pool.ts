@@ -10,9 +10,11 @@ import {
   type CallToolResult,
   Client,
   ErrorCode,
+  isStreamDisconnect,
   McpError,
   SSEClientTransport,
   StreamableHTTPClientTransport,
+  StreamableHTTPError,
   ToolListChangedNotificationSchema,
   type Transport,
 } from "../deps/mcp_sdk.ts";
@@ -230,7 +232,7 @@ export class UpstreamPool implements ToolSource {
       return { client, transport: attempts[0]!, closed: false };
     } catch (err) {
       // A server that only speaks the old HTTP+SSE transport answers 4xx to a Streamable HTTP POST.
-      if (entry.type === "http" && /\b40[045]\b/.test(errorText(err))) {
+      if (entry.type === "http" && err instanceof StreamableHTTPError && [400, 404, 405].includes(err.code ?? 0)) {
         const sse = new SSEClientTransport(url, { requestInit });
         const fallback = new Client({ name: "orch", version: VERSION }, { capabilities: {} });
         try {
@@ -402,7 +404,7 @@ export class UpstreamPool implements ToolSource {
     }
     const text = errorText(err);
     // A JSON-RPC error (unknown tool, invalid params) is the server's answer: report it as a tool error.
-    if (!conn.closed && !(err instanceof CallGoneError) && /^MCP error/.test(text)) {
+    if (!conn.closed && !(err instanceof CallGoneError) && err instanceof McpError) {
       return { content: [{ type: "text", text }], isError: true } satisfies CallToolResult;
     }
     if (conn.stdio) await conn.stdio.waitExit(300);
@@ -425,7 +427,7 @@ export class UpstreamPool implements ToolSource {
     let probing = false;
     c.transport.onerror = (err) => {
       sdkOnError?.(err);
-      if (probing || c.closed || this.#closed || !/SSE stream disconnected/.test(errorText(err))) return;
+      if (probing || c.closed || this.#closed || !isStreamDisconnect(err)) return;
       probing = true;
       c.client.ping({ timeout: PROBE_TIMEOUT_MS }).then(
         () => probing = false,

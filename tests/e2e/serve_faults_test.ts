@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { CallToolResultSchema, Client, SSEClientTransport } from "../../src/deps/mcp_sdk.ts";
-import { orchArgv, runOrch, survivors, tempDir } from "./helpers.ts";
+import { orchArgv, runOrch, survivors, tempDir, writeConfig } from "./helpers.ts";
 import { eventually, orchEnv, postToSession, robotConfig, startHttp, structured } from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -133,6 +133,24 @@ Deno.test("orch serve --http serves a client of the old SSE transport at /sse", 
     const r = await client.callTool({ name: "execute_composed_code", arguments: { code: "print(6 * 7)" } });
     assert.equal(structured(r).output, "42\n");
     await client.close();
+  } finally {
+    await orch.stop();
+  }
+  assert.deepEqual(await survivors(cfg.tag), []);
+});
+
+Deno.test("a type http server that speaks only the old SSE transport is reached over SSE", opts, async () => {
+  // orch serve answers a Streamable HTTP POST to /sse with 404: the client must fall back to SSE there.
+  const cfg = robotConfig();
+  const orch = await startHttp(["--config", cfg.path]);
+  try {
+    const dir = tempDir();
+    const url = new URL("/sse", orch.url).href;
+    const headers = { authorization: `Bearer ${orch.token}` };
+    writeConfig(dir, { mcpServers: { old: { type: "http", url, headers } } });
+    const r = await runOrch(["list"], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /old\s+ok\s+7 tools/);
   } finally {
     await orch.stop();
   }
