@@ -1,4 +1,5 @@
 /** What every command needs: the config, where orch keeps its files, and the tool source. */
+import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { discover } from "../catalog/discover.ts";
@@ -7,7 +8,8 @@ import type { Catalog } from "../catalog/types.ts";
 import { findConfig, loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { staticHooks } from "../introspect/mod.ts";
-import { rt } from "../runtime/mod.ts";
+import { CacheDirError } from "../errors.ts";
+import { errnoOf, rt } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { setServerLogCap } from "../sources/server_log.ts";
@@ -31,6 +33,18 @@ export function cacheDirFor(config: Config | undefined): string {
   return home ? join(home, ".cache", "orch") : join(process.cwd(), ".orch-cache");
 }
 
+/** cacheDirFor(config), created if need be; throws CacheDirError, naming it, when orch cannot write there. */
+export function openCacheDir(config: Config | undefined): string {
+  const dir = cacheDirFor(config);
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new CacheDirError(dir, errnoOf(err), { cause: err });
+  }
+  return dir;
+}
+
 /** Finds and loads the config (`--config` first); throws ConfigError. */
 export function openConfig(explicit: string | undefined): Config {
   const path = findConfig({ explicit, env: rt.env, cwd: process.cwd(), platform: process.platform });
@@ -43,7 +57,7 @@ export function openConfig(explicit: string | undefined): Config {
 export function openContext(explicit: string | undefined): Context {
   const config = openConfig(explicit);
   refuseOwnServers(config, "this command");
-  const cacheDir = cacheDirFor(config);
+  const cacheDir = openCacheDir(config);
   const source = new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
   return { config, cacheDir, source, cache: new CatalogCache(join(cacheDir, "catalog")) };
 }

@@ -6,7 +6,7 @@ import { pythonSignature } from "../codegen/mod.ts";
 import { UsageError } from "../errors.ts";
 import { introspectFile } from "../introspect/mod.ts";
 import { rt } from "../runtime/mod.ts";
-import { cacheDirFor } from "./context.ts";
+import { openCacheDir } from "./context.ts";
 
 export const INTROSPECT_HELP = `Usage: orch introspect [--json] [--python PY] [--server-name NAME] SERVER.py
 
@@ -32,7 +32,7 @@ export async function introspectCommand(argv: string[]): Promise<number> {
   const script = resolve(positionals[0]!);
   const res = await introspectFile(script, {
     python: values.python,
-    cacheDir: cacheDirFor(undefined),
+    cacheDir: openCacheDir(undefined),
     serverName: values["server-name"],
   });
   for (const w of res.warnings) await rt.write(2, `orch: warning: ${w}\n`);

@@ -13,7 +13,7 @@ import { rt } from "../runtime/mod.ts";
 import { Session } from "../session.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
-import { cacheDirFor, openConfig } from "./context.ts";
+import { openCacheDir, openConfig } from "./context.ts";
 import { hybridSource, resolveMode } from "./hybrid.ts";
 
 export const SERVE_HELP = `Usage: orch serve [options]
@@ -168,7 +168,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
   const { config, ipcUrl } = serveConfig(values.config);
   for (const w of config.warnings) say(`warning: ${w}`);
-  const cacheDir = cacheDirFor(config);
+  const cacheDir = openCacheDir(config);
   const ipc = ipcUrl ? hybridSource(ipcUrl, config, say) : undefined;
   const source: ToolSource = ipc ?? new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
   const session = new Session({ config, source, cacheDir, useCache: !ipc });
