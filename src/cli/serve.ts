@@ -9,7 +9,7 @@ import { createHttpApp } from "../mcp_server/http.ts";
 import { createMcpServer } from "../mcp_server/server.ts";
 import { type Expose, OrchService } from "../mcp_server/service.ts";
 import { StdioServerTransport } from "../mcp_server/stdio.ts";
-import { rt } from "../runtime/mod.ts";
+import { isErrno, rt } from "../runtime/mod.ts";
 import { Session } from "../session.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
@@ -187,7 +187,16 @@ export async function serveCommand(argv: string[]): Promise<number> {
       maxSessions,
       sessionIdleMs: idleS * 1000,
     });
-    const served = await rt.serve({ hostname: http.hostname, port: http.port }, face.app.fetch);
+    const served = await rt.serve({ hostname: http.hostname, port: http.port }, face.app.fetch).catch(async (err) => {
+      if (!isErrno(err, "EADDRINUSE", "EACCES", "EADDRNOTAVAIL")) throw err;
+      await Promise.allSettled([face.close(), service.close()]);
+      const why = isErrno(err, "EADDRINUSE")
+        ? "the port is in use (another orch serve?): pick another with --http HOST:PORT"
+        : isErrno(err, "EACCES")
+        ? "not allowed to listen there (ports below 1024 need root): pick another"
+        : "no such address on this machine";
+      throw new UsageError(`--http ${http.hostname}:${http.port}: ${why}`);
+    });
     if (token === undefined) {
       say("warning: --auth none: any process on this machine, of any user, can run policies through it");
     }

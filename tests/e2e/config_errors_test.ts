@@ -25,3 +25,18 @@ Deno.test("an unwritable cache folder is named, with what to do, for orch run, l
     assert.equal(r.stdout, "", what);
   }
 });
+
+Deno.test("orch serve --http on a port already in use says so and exits 2, no stack trace", opts, async () => {
+  const dir = tempDir();
+  writeConfig(dir, { mcpServers: { res: pyServer(join(PYTHON_SERVERS, "resources.py")) } });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const r = await runOrch(["serve", "--http", `127.0.0.1:${port}`], { cwd: dir, stdin: "", timeoutMs: 60_000 });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`--http 127\\.0\\.0\\.1:${port}: the port is in use`), r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, r.stderr);
+  } finally {
+    taken.close();
+  }
+});
