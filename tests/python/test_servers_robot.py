@@ -301,15 +301,19 @@ class TestLatency(unittest.TestCase):
         sim_dir = tempfile.mkdtemp(prefix="orch-robot-sim-test-")
         self.addCleanup(shutil.rmtree, sim_dir, True)
         s = McpProcess(os.path.join(SERVERS, "ros_mcp_server.py"),
-                       {"ROBOT_SIM_DIR": sim_dir, "ROBOT_SIM_LATENCY_MS": "80"})
+                       {"ROBOT_SIM_DIR": sim_dir, "ROBOT_SIM_LATENCY_MS": "300"})
         self.addCleanup(s.close)
         s.initialize()
         start = time.monotonic()
         s.value("get_robot_state")
         elapsed = time.monotonic() - start
-        self.assertGreaterEqual(elapsed, 0.08)
-        start = time.monotonic()
-        self.assertEqual(s.request("ping")["result"], {})  # ping carries no simulated latency
+        self.assertGreaterEqual(elapsed, 0.3)
+        # ping carries no simulated latency: sent after a delayed call, it is answered while that call still runs.
+        call_id = s.start_request("tools/call", {"name": "get_robot_state", "arguments": {}})
+        self.assertEqual(s.request("ping")["result"], {})
+        with s.cond:
+            self.assertNotIn(call_id, s.responses, "the ping waited for the delayed call")
+        self.assertIn("result", s.wait_response(call_id))
 
 
 if __name__ == "__main__":

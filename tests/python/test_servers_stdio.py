@@ -54,17 +54,12 @@ class TestProtocol(unittest.TestCase):
         self.assertIn("unknown argument 'txt'", error_text(s.call("echo", {"text": "a", "txt": "b"})))
         self.assertIn("argument 'text': expected string, got integer 5", error_text(s.call("echo", {"text": 5})))
 
-    def test_trivial_call_round_trip_is_fast(self):
+    def test_back_to_back_calls_each_get_their_own_answer(self):
+        # How fast a call is, is measured by scripts/bench (its "raw floor" row, scripts/bench_py/raw_floor.py,
+        # and the orch rows above it), not asserted here: a bound in microseconds is loose or flaky on a shared box.
         s = self.server
-        s.call("echo", {"text": "warm up"})
-        n = 500
-        start = time.perf_counter()
-        for i in range(n):
-            s.call("echo", {"text": "x"})
-        per_call_us = (time.perf_counter() - start) / n * 1e6
-        # Client + pipes + server; the server's own share is far smaller (see README).
-        self.assertLess(per_call_us, 2000, "echo round trip %.0f us" % per_call_us)
-        sys.stderr.write("[echo round trip %.0f us] " % per_call_us)
+        for i in range(200):
+            self.assertEqual(s.call("echo", {"text": "call %d" % i})["content"][0]["text"], "call %d" % i)
 
 
 class TestStdioEdgeCases(unittest.TestCase):
