@@ -63,7 +63,7 @@ function policy200(): string {
 
 function preflightCost(): { lines: number; wall: number; cpu: number; on: number; off: number; load: number } {
   const dir = mkdtempSync(join(tmpdir(), "orch-bench-preflight-"));
-  for (const f of ["orch_bootstrap.py", "orch_runtime.py", "orch_preflight.py"]) {
+  for (const f of ["orch_bootstrap.py", "orch_runtime.py", "orch_http.py", "orch_preflight.py"]) {
     copyFileSync(join(ROOT, "templates", f), join(dir, f));
   }
   for (const f of ["unified_api.py", "orch_catalog.json"]) copyFileSync(join(ROOT, "generated", f), join(dir, f));

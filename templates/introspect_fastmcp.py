@@ -14,7 +14,9 @@ Exit status: 0 on success; 2 when the server file is missing or does not parse
 (then stderr says `file:line:col: SyntaxError: msg`).
 
 Stdlib only, Python 3.8+, runs under `python3 -I`. It is one file on purpose:
-orch copies it next to nothing and runs it in a sandbox.
+orch copies it next to nothing and runs it in a sandbox. So its concerns are classes
+under banners instead of modules: the Introspector is one mixin per concern (ModuleFiles,
+NameResolver, Registrations, Values, ClassSchemas, TypeSchemas, ToolBuilder) over shared state.
 """
 
 import ast
@@ -121,6 +123,11 @@ GOOGLE_ENTRY = re.compile(r"\*{0,2}([A-Za-z_]\w*)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
 NUMPY_ENTRY = re.compile(r"(\*{0,2}[A-Za-z_]\w*(?:\s*,\s*\*{0,2}[A-Za-z_]\w*)*)\s*(?::.*)?$")
 
 
+# ==================================================================================================
+# AST helpers
+# ==================================================================================================
+
+
 class Unknown(Exception):
     """A value or type the source does not pin down."""
 
@@ -197,117 +204,131 @@ def docstring(node):
     return None
 
 
-def cleandoc(doc):
-    """inspect.cleandoc without importing inspect (it is slow to import)."""
-    lines = doc.expandtabs().split("\n")
-    margin = None
-    for line in lines[1:]:
-        content = len(line.lstrip())
-        if content:
-            indent = len(line) - content
-            margin = indent if margin is None else min(margin, indent)
-    out = [lines[0].strip()] + [line[margin or 0:].rstrip() for line in lines[1:]]
-    while out and not out[0]:
-        out.pop(0)
-    while out and not out[-1]:
-        out.pop()
-    return "\n".join(out)
+# ==================================================================================================
+# Docstrings
+# ==================================================================================================
 
 
-def indent_of(line):
-    return len(line) - len(line.lstrip())
+class Docstrings(object):
+    """Google, NumPy and Sphinx docstrings -> a description and per-parameter text."""
 
+    @staticmethod
+    def clean(doc):
+        """inspect.cleandoc without importing inspect (it is slow to import)."""
+        lines = doc.expandtabs().split("\n")
+        margin = None
+        for line in lines[1:]:
+            content = len(line.lstrip())
+            if content:
+                indent = len(line) - content
+                margin = indent if margin is None else min(margin, indent)
+        out = [lines[0].strip()] + [line[margin or 0:].rstrip() for line in lines[1:]]
+        while out and not out[0]:
+            out.pop(0)
+        while out and not out[-1]:
+            out.pop()
+        return "\n".join(out)
 
-def parse_docstring(doc):
-    """(text before the first section, {parameter: description}) of a cleaned docstring.
+    @staticmethod
+    def indent_of(line):
+        return len(line) - len(line.lstrip())
 
-    Reads Google (`Args:`), NumPy (`Parameters` + dashes) and Sphinx (`:param x:`) styles.
-    """
-    lines = doc.split("\n")
-    n = len(lines)
-    cut = n
-    params = {}
-    i = 0
-    while i < n:
-        line = lines[i]
-        stripped = line.strip()
-        indent = indent_of(line)
-        key = stripped[:-1].strip().lower() if stripped.endswith(":") else None
-        if key in GOOGLE_HEADERS:
-            cut = min(cut, i)
-            i = read_google(lines, i + 1, indent, params if key in GOOGLE_PARAMS else None)
-        elif stripped and i + 1 < n and DASHES.match(lines[i + 1]) and not DASHES.match(line):
-            cut = min(cut, i)
-            wanted = params if stripped.lower() in NUMPY_PARAMS else None
-            i = read_numpy(lines, i + 2, indent, wanted)
-        elif SPHINX_FIELD.match(stripped):
-            cut = min(cut, i)
-            match = SPHINX_PARAM.match(stripped)
-            parts = [match.group(2)] if match else []
-            i += 1
-            while i < n and lines[i].strip() and indent_of(lines[i]) > indent \
-                    and not SPHINX_FIELD.match(lines[i].strip()):
-                parts.append(lines[i].strip())
+    @staticmethod
+    def parse(doc):
+        """(text before the first section, {parameter: description}) of a cleaned docstring.
+
+        Reads Google (`Args:`), NumPy (`Parameters` + dashes) and Sphinx (`:param x:`) styles.
+        """
+        lines = doc.split("\n")
+        n = len(lines)
+        cut = n
+        params = {}
+        i = 0
+        while i < n:
+            line = lines[i]
+            stripped = line.strip()
+            indent = Docstrings.indent_of(line)
+            key = stripped[:-1].strip().lower() if stripped.endswith(":") else None
+            if key in GOOGLE_HEADERS:
+                cut = min(cut, i)
+                i = Docstrings.read_google(lines, i + 1, indent, params if key in GOOGLE_PARAMS else None)
+            elif stripped and i + 1 < n and DASHES.match(lines[i + 1]) and not DASHES.match(line):
+                cut = min(cut, i)
+                wanted = params if stripped.lower() in NUMPY_PARAMS else None
+                i = Docstrings.read_numpy(lines, i + 2, indent, wanted)
+            elif SPHINX_FIELD.match(stripped):
+                cut = min(cut, i)
+                match = SPHINX_PARAM.match(stripped)
+                parts = [match.group(2)] if match else []
                 i += 1
-            if match:
-                params.setdefault(match.group(1), " ".join(parts).strip())
-        else:
+                while i < n and lines[i].strip() and Docstrings.indent_of(lines[i]) > indent \
+                        and not SPHINX_FIELD.match(lines[i].strip()):
+                    parts.append(lines[i].strip())
+                    i += 1
+                if match:
+                    params.setdefault(match.group(1), " ".join(parts).strip())
+            else:
+                i += 1
+        return "\n".join(lines[:cut]).strip(), params
+
+    @staticmethod
+    def read_google(lines, i, header_indent, params):
+        entry_indent = None
+        name, parts = None, []
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.strip()
+            if stripped:
+                indent = Docstrings.indent_of(line)
+                if indent <= header_indent:
+                    break
+                if entry_indent is None:
+                    entry_indent = indent
+                if indent <= entry_indent:
+                    if name and params is not None:
+                        params.setdefault(name, " ".join(parts).strip())
+                    match = GOOGLE_ENTRY.match(stripped)
+                    name, parts = (match.group(1), [match.group(2)]) if match else (None, [])
+                else:
+                    parts.append(stripped)
             i += 1
-    return "\n".join(lines[:cut]).strip(), params
+        if name and params is not None:
+            params.setdefault(name, " ".join(parts).strip())
+        return i
 
+    @staticmethod
+    def read_numpy(lines, i, header_indent, params):
+        names, parts = [], []
 
-def read_google(lines, i, header_indent, params):
-    entry_indent = None
-    name, parts = None, []
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if stripped:
-            indent = indent_of(line)
-            if indent <= header_indent:
-                break
-            if entry_indent is None:
-                entry_indent = indent
-            if indent <= entry_indent:
-                if name and params is not None:
+        def flush():
+            if params is not None:
+                for name in names:
                     params.setdefault(name, " ".join(parts).strip())
-                match = GOOGLE_ENTRY.match(stripped)
-                name, parts = (match.group(1), [match.group(2)]) if match else (None, [])
-            else:
-                parts.append(stripped)
-        i += 1
-    if name and params is not None:
-        params.setdefault(name, " ".join(parts).strip())
-    return i
+
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.strip()
+            if stripped:
+                indent = Docstrings.indent_of(line)
+                if indent < header_indent:
+                    break
+                if indent == header_indent:
+                    if i + 1 < len(lines) and DASHES.match(lines[i + 1]):
+                        break  # the next section
+                    flush()
+                    match = NUMPY_ENTRY.match(stripped)
+                    names = [x.strip().lstrip("*") for x in match.group(1).split(",")] if match else []
+                    parts = []
+                else:
+                    parts.append(stripped)
+            i += 1
+        flush()
+        return i
 
 
-def read_numpy(lines, i, header_indent, params):
-    names, parts = [], []
-
-    def flush():
-        if params is not None:
-            for name in names:
-                params.setdefault(name, " ".join(parts).strip())
-
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if stripped:
-            indent = indent_of(line)
-            if indent < header_indent:
-                break
-            if indent == header_indent:
-                if i + 1 < len(lines) and DASHES.match(lines[i + 1]):
-                    break  # the next section
-                flush()
-                match = NUMPY_ENTRY.match(stripped)
-                names = [x.strip().lstrip("*") for x in match.group(1).split(",")] if match else []
-                parts = []
-            else:
-                parts.append(stripped)
-        i += 1
-    flush()
-    return i
+# ==================================================================================================
+# Statements: what a block of statements binds and imports
+# ==================================================================================================
 
 
 def child_blocks(st):
@@ -376,6 +397,11 @@ def parameters(args):
     return list(zip(positional, defaults)) + list(zip(args.kwonlyargs, args.kw_defaults))
 
 
+# ==================================================================================================
+# JSON Schema helpers
+# ==================================================================================================
+
+
 def json_type(values):
     kinds = set()
     for v in values:
@@ -442,6 +468,11 @@ def apply_info(schema, info):
     extra = info.get("json_schema_extra")
     if isinstance(extra, dict):
         schema.update(extra)
+
+
+# ==================================================================================================
+# Scopes and modules
+# ==================================================================================================
 
 
 class Scope(object):
@@ -514,38 +545,17 @@ def walk_parts(base, parts):
     return files, final if os.path.isfile(final) else None
 
 
-class Introspector(object):
-    """Reads a FastMCP server and the local modules it imports."""
+# ==================================================================================================
+# ModuleFiles: the server file and the local modules it imports
+# ==================================================================================================
 
-    def __init__(self, entry, extra_roots=(), server_name=None):
-        self.entry = os.path.abspath(entry)
-        self.base = os.path.dirname(self.entry)
-        self.server_name = server_name
-        roots = [self.base]
-        top = self.base
-        while os.path.isfile(os.path.join(top, "__init__.py")):
-            parent = os.path.dirname(top)
-            if parent == top:
-                break
-            top = parent
-        if top != self.base:
-            roots.append(top)  # the entry sits in a package: absolute imports start above it
-        roots.extend(os.path.abspath(r) for r in extra_roots)
-        self.roots = tuple(roots)
-        self.modules = {}
-        self.order = []
-        self.files = []
-        self.warnings = []
-        self._warned = set()
-        self.instances = {}
-        self.regs = []  # (instance key, registration)
-        self.candidates = []  # registrations on a name that is not a known FastMCP instance
-        self.kept = []
-        self.lowlevel = None
-        self._locate = {}
-        self._members = {}
 
-    # -- files and modules -------------------------------------------------
+class ModuleFiles(object):
+    """The server file and the local modules it imports: finding, parsing, warning.
+
+    Its state, set in Introspector.__init__: entry, base, roots, modules, order, files, warnings,
+    _warned, _locate.
+    """
 
     def warn(self, path, line, message):
         rel = os.path.relpath(path, self.base)
@@ -615,7 +625,14 @@ class Introspector(object):
             if attr and attr != "*":
                 self.module_for(module, level, "%s.%s" % (dotted, attr) if dotted else attr)
 
-    # -- names ---------------------------------------------------------------
+
+# ==================================================================================================
+# NameResolver: what a name refers to
+# ==================================================================================================
+
+
+class NameResolver(object):
+    """What a name or attribute refers to, across modules and star imports."""
 
     def lookup(self, scope, name, depth):
         s = scope
@@ -691,7 +708,17 @@ class Introspector(object):
         sym = self.resolve(scope, node)
         return last(sym[1]) if sym is not None and sym[0] == "ext" else None
 
-    # -- FastMCP instances and registrations ----------------------------------
+
+# ==================================================================================================
+# Registrations: FastMCP instances and their tools
+# ==================================================================================================
+
+
+class Registrations(object):
+    """FastMCP instances and the functions registered on them (@mcp.tool, mcp.add_tool, ...).
+
+    Its state, set in Introspector.__init__: instances, regs, candidates, lowlevel.
+    """
 
     def fastmcp_class(self, sym, depth=0):
         if sym is None or depth > 10:
@@ -809,7 +836,14 @@ class Introspector(object):
                 self.register(f.func.value, sym[2], sym[1], f.keywords,
                               f.args[0] if f.args else None, scope, c.lineno)
 
-    # -- values ----------------------------------------------------------------
+
+# ==================================================================================================
+# Values: literal-ish expressions
+# ==================================================================================================
+
+
+class Values(object):
+    """The JSON value of a literal-ish expression (constants, enum members, simple math)."""
 
     def try_evaluate(self, scope, node, default=None):
         try:
@@ -885,7 +919,17 @@ class Introspector(object):
                 return self.evaluate(scope, st.value, depth + 1)
         raise Unknown()
 
-    # -- classes -----------------------------------------------------------------
+
+# ==================================================================================================
+# ClassSchemas: models, dataclasses, TypedDicts, enums
+# ==================================================================================================
+
+
+class ClassSchemas(object):
+    """Pydantic models, dataclasses, TypedDicts and enums -> JSON Schema ($defs).
+
+    Its state, set in Introspector.__init__: the cache _members.
+    """
 
     def class_kind(self, scope, cls, depth=0):
         """"model", "dataclass", "typeddict", "enum" or None."""
@@ -1015,10 +1059,17 @@ class Introspector(object):
             out = {"type": "object", "properties": props,
                    "required": [k for k in props if required[k]], "title": cls.name}
         if doc:
-            out["description"] = cleandoc(doc)
+            out["description"] = Docstrings.clean(doc)
         return out
 
-    # -- types -------------------------------------------------------------------
+
+# ==================================================================================================
+# TypeSchemas: type annotations
+# ==================================================================================================
+
+
+class TypeSchemas(object):
+    """Type annotations -> JSON Schema (generics, unions, Literal, constrained types, Field)."""
 
     def note(self, ctx, message):
         if not ctx.quiet:
@@ -1236,7 +1287,14 @@ class Introspector(object):
             return name == "Context"
         return isinstance(node, (ast.Name, ast.Attribute)) and self.ext_name(scope, node) == "Context"
 
-    # -- tools -------------------------------------------------------------------
+
+# ==================================================================================================
+# ToolBuilder: one tools/list entry
+# ==================================================================================================
+
+
+class ToolBuilder(object):
+    """One registration -> its tools/list entry (name, description, schemas, annotations)."""
 
     def tool(self, reg):
         """The tools/list entry of one registration, or None when it is disabled."""
@@ -1254,7 +1312,7 @@ class Introspector(object):
         if "enabled" in kw and self.try_evaluate(reg_scope, kw["enabled"], True) is False:
             return None
         raw = docstring(fn)
-        summary, param_docs = parse_docstring(cleandoc(raw)) if raw else ("", {})
+        summary, param_docs = Docstrings.parse(Docstrings.clean(raw)) if raw else ("", {})
         description = summary
         if "description" in kw:
             value = self.try_evaluate(reg_scope, kw["description"])
@@ -1332,7 +1390,42 @@ class Introspector(object):
             schema["$defs"] = ctx.defs
         return schema
 
-    # -- the whole run -------------------------------------------------------------
+
+# ==================================================================================================
+# Introspector: the state the concerns above share, and the whole run
+# ==================================================================================================
+
+
+class Introspector(ModuleFiles, NameResolver, Registrations, Values, ClassSchemas, TypeSchemas, ToolBuilder):
+    """Reads a FastMCP server and the local modules it imports: the state, and the whole run."""
+
+    def __init__(self, entry, extra_roots=(), server_name=None):
+        self.entry = os.path.abspath(entry)
+        self.base = os.path.dirname(self.entry)
+        self.server_name = server_name
+        roots = [self.base]
+        top = self.base
+        while os.path.isfile(os.path.join(top, "__init__.py")):
+            parent = os.path.dirname(top)
+            if parent == top:
+                break
+            top = parent
+        if top != self.base:
+            roots.append(top)  # the entry sits in a package: absolute imports start above it
+        roots.extend(os.path.abspath(r) for r in extra_roots)
+        self.roots = tuple(roots)
+        self.modules = {}
+        self.order = []
+        self.files = []
+        self.warnings = []
+        self._warned = set()
+        self.instances = {}
+        self.regs = []  # (instance key, registration)
+        self.candidates = []  # registrations on a name that is not a known FastMCP instance
+        self.kept = []
+        self.lowlevel = None
+        self._locate = {}
+        self._members = {}
 
     def run(self):
         entry = self.load(self.entry, entry=True)
@@ -1411,6 +1504,11 @@ class Introspector(object):
             if out:
                 return out
         return None
+
+
+# ==================================================================================================
+# Command line
+# ==================================================================================================
 
 
 USAGE = "usage: introspect_fastmcp.py SERVER.py [--server-name NAME] [--sys-path DIR]...\n"

@@ -64,7 +64,7 @@ import os
 import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL_MODULES = ("orch_runtime", "unified_api", "orch_session", "orch_hyphen")
+_INTERNAL_MODULES = ("orch_runtime", "orch_http", "unified_api", "orch_session", "orch_hyphen")
 _USAGE = "usage: orch_bootstrap.py [--check [--json]] [--source FILE] POLICY_PATH [ARGS...]"
 
 _policy_path = None

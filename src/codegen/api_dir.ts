@@ -14,6 +14,7 @@ import { VERSION } from "../version.ts";
 /** Files of the Python runtime copied beside every generated API. */
 export const RUNTIME_FILES = [
   "orch_runtime.py",
+  "orch_http.py",
   "orch_bootstrap.py",
   "orch_hyphen.py",
   "orch_session.py",

@@ -53,7 +53,7 @@ class PolicyHarness(unittest.TestCase):
         cls.bare_api = os.path.join(cls.tmp, "bare_api")  # no unified_api.py
         for folder in (cls.api, cls.bare_api):
             os.mkdir(folder)
-            for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_hyphen.py", "orch_session.py"):
+            for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_http.py", "orch_hyphen.py", "orch_session.py"):
                 shutil.copy(os.path.join(TEMPLATES, name), folder)
         with open(os.path.join(cls.api, "unified_api.py"), "w") as f:
             f.write(UNIFIED_API)
@@ -359,7 +359,7 @@ class BootstrapTest(PolicyHarness):
     def test_broken_generated_api_is_reported(self):
         broken = os.path.join(self.work, "broken_api")
         os.mkdir(broken)
-        for name in ("orch_bootstrap.py", "orch_runtime.py"):
+        for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_http.py"):
             shutil.copy(os.path.join(TEMPLATES, name), broken)
         with open(os.path.join(broken, "unified_api.py"), "w") as f:
             f.write("import no_such_module_here\n")

@@ -153,7 +153,7 @@ class HyphenRunTest(test_bootstrap.PolicyHarness):
         folder = os.path.join(self.tmp, "hyphen_api")
         if not os.path.isdir(folder):
             os.mkdir(folder)
-            for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_hyphen.py", "orch_session.py"):
+            for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_http.py", "orch_hyphen.py", "orch_session.py"):
                 shutil.copy(os.path.join(TEMPLATES, name), folder)
             with open(os.path.join(folder, "unified_api.py"), "w") as f:
                 f.write('from orch_runtime import call_tool\n'

@@ -145,7 +145,7 @@ class BootstrapHookTest(unittest.TestCase):
         cls.shim = FakeShim(path=os.path.join(cls.tmp, "shim.sock")).start()
         cls.api = os.path.join(cls.tmp, "api")
         os.mkdir(cls.api)
-        for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_preflight.py"):
+        for name in ("orch_bootstrap.py", "orch_runtime.py", "orch_http.py", "orch_preflight.py"):
             shutil.copy(os.path.join(TEMPLATES, name), cls.api)
         catalog = {"functions": {"demo__count": {"server": "demo", "tool": "count", "params": []},
                                  "demo__echo": {"server": "demo", "tool": "echo", "params": [

@@ -31,13 +31,11 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from .base import SUPPORTED_PROTOCOL_VERSIONS, logger
+from .session import Session
+
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 MAX_BODY = 64 * 1024 * 1024
-
-
-def _lite(server):
-    """The mcp_lite module the server was built with (whatever name it was imported under)."""
-    return sys.modules[type(server).__module__]
 
 
 def _hostname(value: str) -> str:
@@ -97,7 +95,6 @@ def _lite_encode(msg) -> bytes:
 class _App:
     def __init__(self, server, transport, mount_path):
         self.server = server
-        self.lite = _lite(server)
         self.transport = transport
         settings = server.settings
         self.stateless = bool(getattr(settings, "stateless_http", False))
@@ -141,16 +138,16 @@ class _App:
             h.send_json(400, _rpc_error(None, -32600, "Invalid Request: expected a JSON-RPC object or batch"))
             return
         version = h.headers.get("Mcp-Protocol-Version")
-        if version and version not in self.lite.SUPPORTED_PROTOCOL_VERSIONS:
+        if version and version not in SUPPORTED_PROTOCOL_VERSIONS:
             h.send_json(400, _rpc_error(None, -32600, "Bad Request: unsupported protocol version %s" % version))
             return
         is_init = any(m.get("method") == "initialize" for m in msgs)
         session_id = h.headers.get("Mcp-Session-Id")
         new_session = None
         if self.stateless:
-            session = self.lite.Session(self.server)
+            session = Session(self.server)
         elif is_init:
-            session = self.lite.Session(self.server)
+            session = Session(self.server)
             new_session = uuid.uuid4().hex
             with self.lock:
                 self.sessions[new_session] = session
@@ -220,7 +217,7 @@ class _App:
 
     def get_sse(self, h):
         session_id = uuid.uuid4().hex
-        session = self.lite.Session(self.server)
+        session = Session(self.server)
         q: "queue.SimpleQueue" = queue.SimpleQueue()
         with self.lock:
             self.sessions[session_id] = session
@@ -281,7 +278,7 @@ def _handler_class(app: _App):
         server_version = "mcp_lite"
 
         def log_message(self, fmt, *args):
-            app.lite.logger.debug("mcp_lite http: " + fmt, *args)
+            logger.debug("mcp_lite http: " + fmt, *args)
 
         # -- helpers --------------------------------------------------------
 
