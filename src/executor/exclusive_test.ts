@@ -16,12 +16,22 @@ Deno.test("ExclusiveLocks.acquire() is re-entrant for a run and makes a second r
   await l.acquire("robot", "run-a", { signal: live(), wait: true });
   let waited = 0;
   let got = false;
-  const b = l.acquire("robot", "run-b", { signal: live(), wait: true, onWait: () => waited++ }).then(() => got = true);
-  await new Promise((r) => setTimeout(r, 250));
+  // Rendezvous, not a sleep: run-b has found the lock held and chosen to wait.
+  const { promise: waiting, resolve: onWait } = Promise.withResolvers<void>();
+  const b = l.acquire("robot", "run-b", {
+    signal: live(),
+    wait: true,
+    onWait: () => {
+      waited++;
+      onWait();
+    },
+  }).then(() => got = true);
+  await waiting;
   assert.equal(got, false);
-  assert.equal(waited, 1);
+  assert.equal(l.holder("robot")?.runId, "run-a");
   l.releaseAll("run-a");
   await b;
+  assert.equal(waited, 1, "told once, however long it waited");
   assert.equal(l.holder("robot")?.runId, "run-b");
   l.releaseAll("run-b");
   assert.equal(l.holder("robot"), undefined);

@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { CallDeniedError, errorText, PolicyError, UpstreamAbortedError } from "../errors.ts";
-import { type BeforeCallHook, type RunScope, ScopeCall } from "../ipc/scope.ts";
+import { CallDeniedError, errorText, PolicyError } from "../errors.ts";
+import type { BeforeCallHook, RunScope } from "../ipc/scope.ts";
 import { Journal } from "./journal.ts";
 import { journalFor, journalStart } from "./run_journal.ts";
 import { rt } from "../runtime/mod.ts";
@@ -17,22 +17,57 @@ import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.
 import { DiskWatch, markActive, markDone, MIB, pruneRuns } from "./disk.ts";
 import { TaskPeak } from "../contain/proc.ts";
 import { runDirPrefix, sweepOnce } from "./leftovers.ts";
-import { DEFAULT_RUNS_TOTAL_MB, resolveLimits } from "./limits.ts";
+import { DEFAULT_RUNS_TOTAL_MB, type Limits, resolveLimits } from "./limits.ts";
 import { OutputCapture, RunLog } from "./output.ts";
 import { handOver } from "./output_handover.ts";
 import { policyEnv } from "./policy_env.ts";
 import { PolicyProcess } from "./policy_process.ts";
 import { bootstrapEnv, keepSnapshot, restoreSnapshot } from "./snapshot.ts";
-import type { ExecutorDeps, OnAbortOutcome, PolicyHandle, RunRequest, RunResult, RunStatus } from "./types.ts";
+import { onAbortCalls, RunAbort } from "./run_abort.ts";
+import type { ExecutorDeps, PolicyHandle, RunRequest, RunResult } from "./types.ts";
 
 export type { ExecutorDeps, OnAbortOutcome, RunRequest, RunResult, RunStatus } from "./types.ts";
 
 /** Milliseconds between SIGINT and SIGKILL of the policy. */
 export const GRACE_MS = 2000;
-/** Milliseconds one onAbort call may take. */
-const ON_ABORT_TIMEOUT_MS = 10_000;
 
 const enc = new TextEncoder();
+
+/** A run opened by `Executor.run`: what its steps share. */
+interface OpenRun {
+  req: RunRequest;
+  /** performance.now() when the run began. */
+  started: number;
+  limits: Limits;
+  cacheDir: string;
+  locks: ExclusiveLocks;
+  /** The config's exclusive servers. */
+  exclusive: ReadonlySet<string>;
+  stdout: OutputCapture;
+  stderr: OutputCapture;
+  journal: Journal;
+  scope: RunScope;
+  /** The MCP client's own output folder, when it gave one. */
+  clientOutput: string | undefined;
+  logCapMb: number;
+  runDir: string;
+  outputDir: string;
+  logPath: string;
+  log: RunLog;
+  policyPath: string;
+  /** Says `orch: <text>` on the run's stderr and log. */
+  say: (text: string) => void;
+  /** A cleanup step that cannot fail the run or skip the next. */
+  tidy: (what: string, step: () => unknown) => Promise<void>;
+}
+
+/** How the policy ended, and what containment it had. */
+interface PolicyExit {
+  returncode: number;
+  contained: Contained | undefined;
+  /** The limits the run hit, in words. */
+  hit: string[];
+}
 
 /** Runs policies against one config's tools. */
 export class Executor {
@@ -43,6 +78,30 @@ export class Executor {
 
   /** Runs one policy to its end; never throws for what the policy does. */
   async run(req: RunRequest): Promise<RunResult> {
+    const run = this.#open(req);
+    const { scope, journal, locks, exclusive, say } = run;
+    const abort = new RunAbort({
+      scope,
+      journal,
+      signal: req.signal,
+      timeoutSec: run.limits.timeoutSec,
+      graceMs: GRACE_MS,
+      // A stop sent to an exclusive server this run never used would stop another run's robot.
+      onAbort: () =>
+        onAbortCalls({
+          calls: this.deps.config.orchestrator.onAbort,
+          source: this.deps.source,
+          say,
+          mine: (server) => !exclusive.has(server) || locks.holds(server, scope.runId),
+          journal,
+        }),
+    });
+    const exit = await this.#start(run, abort);
+    return await this.#result(run, abort, exit);
+  }
+
+  /** The run's scope on the shim, its folders, log and journal, and how it says things; nothing started yet. */
+  #open(req: RunRequest): OpenRun {
     const { config, host } = this.deps;
     const orch = config.orchestrator;
     const started = performance.now();
@@ -87,43 +146,38 @@ export class Executor {
       }
     };
     journalStart(journal, this.deps, req, scope, logPath);
+    return {
+      req,
+      started,
+      limits,
+      cacheDir,
+      locks,
+      exclusive,
+      stdout,
+      stderr,
+      journal,
+      scope,
+      clientOutput,
+      logCapMb,
+      runDir,
+      outputDir,
+      logPath,
+      log,
+      policyPath,
+      say,
+      tidy,
+    };
+  }
 
-    let status: RunStatus | undefined;
-    let reason: string | undefined;
+  /**
+   * Starts the policy (a contained process, or the session's worker) and waits for it to exit; when it
+   * cannot start, says why. Ends with the policy gone, the abort settled and the containment given back.
+   */
+  async #start(run: OpenRun, abort: RunAbort): Promise<PolicyExit> {
+    const { req, limits, scope, runDir, outputDir, clientOutput, say, tidy } = run;
+    const orch = this.deps.config.orchestrator;
     let proc: PolicyHandle | undefined;
     let contained: Contained | undefined;
-    let killTimer: ReturnType<typeof setTimeout> | undefined;
-    let onAbortDone: Promise<OnAbortOutcome[]> | undefined;
-    const abort = (why: RunStatus, text: string) => {
-      if (status) return;
-      status = why;
-      reason = text;
-      journal.event("abort", { status: why, reason: text, in_flight: journal.inFlight().map((c) => c.id) });
-      // The shim refuses the run's calls from here on and cancels those in flight (the servers get
-      // notifications/cancelled), so nothing the policy still does can move hardware: the safe-stop
-      // calls need not wait for the policy to exit.
-      scope.abort(text);
-      // A stop sent to an exclusive server this run never used would stop another run's robot.
-      onAbortDone = this.#onAbort(
-        say,
-        (server) => !exclusive.has(server) || locks.holds(server, scope.runId),
-        journal,
-      );
-      proc?.interrupt();
-      killTimer = setTimeout(() => proc?.kill(), GRACE_MS);
-    };
-    const onSignal = () => abort("aborted", req.signal?.reason ? errorText(req.signal.reason) : "run cancelled");
-    req.signal?.addEventListener("abort", onSignal, { once: true });
-    // An abort that starts in the shim (the MCP client's IPC said [ABORTED]) ends the whole run.
-    let finished = false;
-    const onScopeAbort = () => {
-      if (!finished) abort("aborted", scope.abortReason ?? "aborted");
-    };
-    scope.signal.addEventListener("abort", onScopeAbort, { once: true });
-    const timer = setTimeout(
-      () => abort("timeout", `timed out after ${limits.timeoutSec} s`),
-      limits.timeoutSec * 1000,
-    );
     // A client's own output folder is shared with other runs: only the folders of this run count.
     const folders = [
       { name: "run folder", path: runDir },
@@ -132,14 +186,14 @@ export class Executor {
     const tasks = new TaskPeak(() => contained?.processLimit === "rlimit" ? proc?.pid : undefined);
     const disk = new DiskWatch(folders, limits.diskMb * MIB, (text) => {
       say(text);
-      abort("error", text);
+      abort.abort("error", text);
     });
 
     let returncode: number;
     let hit: string[] = [];
     try {
-      if (req.signal?.aborted) onSignal();
-      const address = await host.address();
+      abort.catchUp();
+      const address = await this.deps.host.address();
       const env = policyEnv({
         parent: rt.envObject(),
         passNames: orch.env,
@@ -159,7 +213,7 @@ export class Executor {
         env,
         apiDir: this.deps.apiDir,
         bootstrap: this.deps.bootstrap,
-        policyPath,
+        policyPath: run.policyPath,
         code: req.code,
         args: req.args ?? [],
         runDir,
@@ -167,29 +221,28 @@ export class Executor {
         ownOutputDir: !clientOutput,
         cwd: req.cwd ?? runDir,
         socketPath: address.socketPath,
-        cacheDir,
+        cacheDir: run.cacheDir,
         limits,
         runId: scope.runId,
       };
       const onStdout = (c: Uint8Array) => {
-        stdout.push(c);
-        log.write(c);
+        run.stdout.push(c);
+        run.log.write(c);
         return req.onStdout?.(c);
       };
       const onStderr = (c: Uint8Array) => {
-        stderr.push(c);
-        log.write(c);
+        run.stderr.push(c);
+        run.log.write(c);
         return req.onStderr?.(c);
       };
       if (req.worker) {
-        if (status) throw new Error(reason);
+        if (abort.status) throw new Error(abort.reason);
         const { apiDir } = this.deps;
         const call = { code: req.code, token: scope.token, runId: scope.runId, outputDir, apiDir, onStdout, onStderr };
         ({ proc, contained } = await req.worker.start({ ...call, contain: () => contain(containInput) }));
-        if (status) proc.interrupt();
       } else {
         contained = await contain(containInput);
-        if (status) throw new Error(reason);
+        if (abort.status) throw new Error(abort.reason);
         proc = new PolicyProcess({
           argv: contained.argv,
           cwd: contained.cwd,
@@ -199,12 +252,13 @@ export class Executor {
           onStderr,
         });
       }
+      abort.attach(proc);
       const exit = await proc.done;
       returncode = exit.code ?? 128 + signalNumber(exit.signal);
       // bwrap (and the cgroup's shell) report a policy killed by signal N as exit status 128 + N.
       if (returncode === 128 + SIGNALS.SIGXCPU!) say(`the policy used up its CPU time (${limits.cpuSeconds} s)`);
     } catch (err) {
-      if (status) {
+      if (abort.status) {
         returncode = 130;
       } else {
         const what = err instanceof ContainmentError
@@ -212,20 +266,29 @@ export class Executor {
           : `cannot start ${orch.python}: ${errorText(err)}`;
         say(what);
         returncode = err instanceof ContainmentError ? 126 : 127;
-        status = "error";
+        abort.failedToStart();
       }
     } finally {
-      finished = true;
       disk.stop();
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      req.signal?.removeEventListener("abort", onSignal);
-      scope.abort("run finished");
+      abort.settle();
       tasks.stop();
       hit = limitsHit(contained, limits, tasks.peak);
       await tidy("close the run's cgroup", () => contained?.cgroup?.close());
       await tidy("give back the run's uid", () => contained?.lease?.release());
     }
+    return { returncode, contained, hit };
+  }
+
+  /**
+   * After the policy: hands its output over, waits for the onAbort calls, tidies everything the run
+   * holds (each step on its own), and says how the run ended.
+   */
+  async #result(run: OpenRun, abort: RunAbort, exit: PolicyExit): Promise<RunResult> {
+    const { req, limits, scope, journal, runDir, outputDir, logPath, log, say, tidy } = run;
+    const { contained, hit } = exit;
+    let { returncode } = exit;
+    let { status, reason } = abort;
+    const orch = this.deps.config.orchestrator;
     // The policy and everything it started are gone: what it wrote can be handed to the client. Not so
     // for a session's call: its process lives on, so the session hands its output over when it ends.
     const staging = req.worker ? undefined : contained?.staging;
@@ -234,7 +297,7 @@ export class Executor {
       if (files || skipped.length) say(`output: ${files} file(s) handed to ${staging.dest}`);
       if (skipped.length) say(`output: left out ${skipped.join(", ")}`);
     }
-    const stops = await onAbortDone;
+    const stops = await abort.onAbortOutcomes();
     if (req.stateFile) {
       await tidy("keep the state file", () => keepSnapshot(runDir, req.stateFile!, status === undefined, say));
     }
@@ -244,10 +307,10 @@ export class Executor {
       reason = `${reason ?? "aborted"}; onAbort NOT delivered: ${what}`;
     }
     for (const text of hit) say(text);
-    if (log.full) say(`the run log was cut at ${logCapMb} MB`);
+    if (log.full) say(`the run log was cut at ${run.logCapMb} MB`);
     // Each step on its own: one that fails never skips the others (the exclusive locks above all).
-    await tidy("release the run's exclusive locks", () => locks.releaseAll(scope.runId));
-    await tidy("forget the run's token", () => host.registry.remove(scope.runId));
+    await tidy("release the run's exclusive locks", () => run.locks.releaseAll(scope.runId));
+    await tidy("forget the run's token", () => this.deps.host.registry.remove(scope.runId));
     await tidy("close the run log", () => log.close());
     // A session's output folder lives in its first call's run folder: that one stays marked while orch lives.
     const keepMarked = req.worker && outputDir.startsWith(dirname(logPath) + "/");
@@ -261,10 +324,10 @@ export class Executor {
     else if (status === "aborted") returncode = 130;
     // The bootstrap's exit status 3 with its report, and not one call: the preflight refused the policy.
     const preflight = !status && returncode === 3 && scope.callsMade === 0 &&
-      stderr.text(logPath).includes("orch: preflight found");
+      run.stderr.text(logPath).includes("orch: preflight found");
     if (preflight) returncode = 1;
     status ??= returncode === 0 ? "success" : "error";
-    const durationMs = Math.round(performance.now() - started);
+    const durationMs = Math.round(performance.now() - run.started);
     const sandbox = contained?.sandbox ?? "none";
     await tidy("write the journal's end", () => {
       journal.event("end", { status, returncode, reason, duration_ms: durationMs, calls: scope.callsMade, sandbox });
@@ -273,8 +336,8 @@ export class Executor {
     return {
       status,
       returncode,
-      output: stdout.text(logPath),
-      error: stderr.text(logPath),
+      output: run.stdout.text(logPath),
+      error: run.stderr.text(logPath),
       runId: scope.runId,
       durationMs,
       logPath,
@@ -318,52 +381,6 @@ export class Executor {
       if (runDir && !req.worker) rmSync(runDir, { recursive: true, force: true });
       throw new PolicyError(`cannot prepare the run: ${errorText(err)}`);
     }
-  }
-
-  /**
-   * The configured onAbort calls (e.g. a robot stop), each once, in order, even when the policy was
-   * killed; a call to a server `mine` says this run may not touch is skipped, saying so.
-   */
-  async #onAbort(
-    say: (text: string) => void,
-    mine: (server: string) => boolean,
-    journal: Journal,
-  ): Promise<OnAbortOutcome[]> {
-    const outcomes: OnAbortOutcome[] = [];
-    for (const call of this.deps.config.orchestrator.onAbort) {
-      const { server, tool } = call;
-      if (!mine(server)) {
-        say(`onAbort ${server}.${tool}: skipped (exclusive server this run did not use)`);
-        continue;
-      }
-      const watch = journal.admitted(call.server, call.tool, call.arguments, true);
-      try {
-        // Never cancelled: the handle only tells the journal when the stop has really been sent.
-        const cancel = new ScopeCall(server, tool, watch);
-        const res = await this.deps.source.callTool(server, tool, call.arguments, {
-          timeoutMs: ON_ABORT_TIMEOUT_MS,
-          cancel,
-        });
-        watch.done(res);
-        say(`onAbort ${server}.${tool}: ${res.isError ? "failed" : "done"}`);
-        outcomes.push(
-          res.isError ? { server, tool, delivered: true, error: "the tool reported an error" } : {
-            server,
-            tool,
-            delivered: true,
-          },
-        );
-      } catch (err) {
-        watch.failed(err, false);
-        // The MCP client refuses every call once its user aborted: the stop never reached the robot.
-        const error = err instanceof UpstreamAbortedError
-          ? `the MCP client refuses every call after its abort (${err.message}); stop the robot another way`
-          : errorText(err);
-        say(`onAbort ${server}.${tool} NOT delivered: ${error}`);
-        outcomes.push({ server, tool, delivered: false, error });
-      }
-    }
-    return outcomes;
   }
 }
 

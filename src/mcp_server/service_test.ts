@@ -30,17 +30,63 @@ function fakeSession() {
   return { session, seen, refreshes: () => refreshes };
 }
 
+/**
+ * A hand-driven clock for setTimeout/clearTimeout: a timer fires only in `runAll()`, so a test
+ * sees which timers exist instead of sleeping past them. `restore()` gives the real ones back.
+ */
+function fakeTimers() {
+  const real = { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout };
+  const timers = new Map<number, () => void>();
+  let next = 1;
+  globalThis.setTimeout = ((fn: () => void) => {
+    timers.set(next, fn);
+    return next++;
+  }) as unknown as typeof setTimeout;
+  globalThis.clearTimeout = ((id?: number) => {
+    if (id !== undefined) timers.delete(id);
+  }) as unknown as typeof clearTimeout;
+  return {
+    pending: () => timers.size,
+    runAll() {
+      const due = [...timers.values()];
+      timers.clear();
+      for (const fn of due) fn();
+    },
+    restore() {
+      Object.assign(globalThis, real);
+    },
+  };
+}
+
 Deno.test("OrchService refreshes once for a burst of tools/list_changed and tells direct sessions", async () => {
   const fake = fakeSession();
-  const service = new OrchService(fake.session, { expose: "both", log: () => {} });
+  const logs: string[] = [];
+  const { promise: logged, resolve: onLog } = Promise.withResolvers<void>();
+  const service = new OrchService(fake.session, {
+    expose: "both",
+    log: (line) => {
+      logs.push(line);
+      onLog();
+    },
+  });
   let told = 0;
   service.onListChanged(() => told++);
-  service.toolsChanged("a");
-  service.toolsChanged("a");
-  service.toolsChanged("b");
-  await new Promise((r) => setTimeout(r, 800));
+  const clock = fakeTimers();
+  try {
+    service.toolsChanged("a");
+    service.toolsChanged("a");
+    service.toolsChanged("b");
+    // Debounced: each change replaced the timer of the one before, and nothing refreshed yet.
+    assert.equal(clock.pending(), 1);
+    assert.equal(fake.refreshes(), 0);
+    clock.runAll();
+  } finally {
+    clock.restore();
+  }
+  await logged;
   assert.equal(fake.refreshes(), 1);
   assert.equal(told, 1);
+  assert.deepEqual(logs, ["tools changed on b; catalog refreshed (0 servers)"]);
   await service.close();
 });
 

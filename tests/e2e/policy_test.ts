@@ -199,7 +199,9 @@ Deno.test("orch run survives a server that crashes mid-call and one that prints 
       "    print('crash seen:', e)",
       "print(crashy__echo(text='back'))",
       "print(garbage__echo(text='clean'))",
-      "print(len(memory__read_graph()['entities']) >= 0)",
+      // A fresh memory file: the npm server still answers, with its real (empty) graph.
+      "g = memory__read_graph()",
+      "print('graph', sorted(g), len(g['entities']))",
     ].join("\n"),
   );
   const r = await runOrch(["run", "-c", config, file], { env: { MEMORY_FILE_PATH: join(dir, "m.jsonl") } });
@@ -207,5 +209,6 @@ Deno.test("orch run survives a server that crashes mid-call and one that prints 
   assert.match(r.stdout, /crash seen: .*crashy/);
   assert.match(r.stdout, /back/);
   assert.match(r.stdout, /clean/);
+  assert.match(r.stdout, /^graph \['entities', 'relations'\] 0$/m);
   assert.deepEqual(await survivors(tag), []);
 });

@@ -5,21 +5,22 @@
 import assert from "node:assert/strict";
 import { CallToolResultSchema } from "../../src/deps/mcp_sdk.ts";
 import { connectStdio, eventually, robotConfig, structured, textOf } from "./serve_helpers.ts";
-import { processesWithTag, survivors } from "./helpers.ts";
+import { join } from "node:path";
+import { FIXTURE_SERVERS, newTag, processesWithTag, pyServer, survivors } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 Deno.test("orch serve runs four execute_composed_code calls at once, each in its own scope", opts, async () => {
-  const cfg = robotConfig();
+  const tag = newTag();
+  const cfg = robotConfig({ mcpServers: { barrier: pyServer(join(FIXTURE_SERVERS, "barrier.py"), tag) } }, tag);
   const orch = await connectStdio(["serve", "--config", cfg.path]);
   try {
+    // A rendezvous, not a sleep: each run's call returns only once all four runs are waiting in it,
+    // so "met" proves they overlapped however slowly each one started.
     const policy = (i: number) =>
       [
-        "import time",
-        "start = time.time()",
         `print('run ${i} state', type(ros_mcp_server__get_robot_state()).__name__)`,
-        "time.sleep(2)",
-        "print('window', start, time.time())",
+        "print('barrier', barrier__arrive(parties=4, timeout=30))",
       ].join("\n");
     const results = await Promise.all(
       [0, 1, 2, 3].map((i) =>
@@ -28,23 +29,17 @@ Deno.test("orch serve runs four execute_composed_code calls at once, each in its
         })
       ),
     );
-    const windows: [number, number][] = [];
     const runIds = new Set<string>();
     results.forEach((r, i) => {
       const res = structured(r);
       assert.equal(res.status, "success", JSON.stringify(res));
       assert.match(res.output as string, new RegExp(`^run ${i} state dict$`, "m"));
       assert.doesNotMatch(res.output as string, new RegExp(`^run [^${i}] `, "m"));
-      assert.equal(res.calls, 1);
+      assert.match(res.output as string, /^barrier \{'met': True\}$/m, `runs did not overlap: ${res.output}`);
+      assert.equal(res.calls, 2);
       runIds.add(res.run_id as string);
-      const m = /^window (\S+) (\S+)$/m.exec(res.output as string)!;
-      windows.push([Number(m[1]), Number(m[2])]);
     });
     assert.equal(runIds.size, 4);
-    // They overlapped: every run started before any run ended.
-    const lastStart = Math.max(...windows.map((w) => w[0]));
-    const firstEnd = Math.min(...windows.map((w) => w[1]));
-    assert.ok(lastStart < firstEnd, `runs did not overlap: ${JSON.stringify(windows)}`);
   } finally {
     await orch.close();
   }
