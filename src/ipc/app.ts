@@ -15,7 +15,8 @@ import {
   UpstreamError,
 } from "../errors.ts";
 import type { DirectRoute, PlainAnswer, PlainRequest } from "../runtime/mod.ts";
-import type { ToolSource } from "../sources/types.ts";
+import { rawResultOf } from "../sources/raw_result.ts";
+import type { CallToolResult, ToolSource } from "../sources/types.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
 import { RunScope, type ScopeRegistry } from "./scope.ts";
@@ -218,7 +219,7 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
         args,
         (call) => source.callTool(server, tool, args, { cancel: call }),
       );
-      return json(toolResultBody(result));
+      return resultAnswer(result);
     } catch (err) {
       // The MCP client's user aborted (hybrid mode): the whole run ends, not only this call.
       if (err instanceof UpstreamAbortedError) scope.abort(`the MCP client aborted: ${err.reason}`);
@@ -298,6 +299,19 @@ function pathOf(url: string): string {
   if (start < 0) return "/";
   const end = url.indexOf("?", start);
   return end < 0 ? url.slice(start) : url.slice(start, end);
+}
+
+const SUCCESS_OPEN = encoder.encode('{"success":true,');
+
+/**
+ * The 200 answer for a tool result. When the source kept the bytes the result came as (a large
+ * result, checked: raw_result.ts), they are sent on as chunks behind `{"success":true,` instead of
+ * being written out again: the same members (content, structuredContent) as toolResultBody's.
+ */
+function resultAnswer(result: CallToolResult): Answer {
+  const raw = result.isError === true ? undefined : rawResultOf(result);
+  if (raw !== undefined) return { status: 200, body: [SUCCESS_OPEN, raw.subarray(1)] };
+  return json(toolResultBody(result));
 }
 
 /** The answer for a call that did not produce a tool result. */

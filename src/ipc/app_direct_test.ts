@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Http1Connection } from "../runtime/http1.ts";
+import { keepRawResult, rawResultOf } from "../sources/raw_result.ts";
 import { fakeCatalog, FakeSource } from "./_fake_source.ts";
 import { TOOLS } from "./_harness.ts";
 import { createIpcShim, type IpcAppDeps } from "./app.ts";
@@ -115,4 +116,29 @@ Deno.test("createIpcShim() direct route checks Host and Origin on TCP as the Hon
   // HTTP/1.0 may leave Host out: both fall back to the connection's origin.
   const old = post(body, auth).replace("HTTP/1.1\r\nHost: localhost\r\n", "HTTP/1.0\r\n");
   await same(s, old, 200);
+});
+
+Deno.test("createIpcShim() sends a result's kept bytes on: the same answer as writing the result out", async () => {
+  const line = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 3,
+    result: { content: [{ type: "text", text: 'big ✋ "text"' }], structuredContent: { n: 1 } },
+  });
+  const fresh = () => {
+    const result = JSON.parse(line).result;
+    keepRawResult(result, enc.encode(line));
+    assert.ok(rawResultOf(result) !== undefined);
+    return Promise.resolve(result);
+  };
+  const s = shim();
+  const scope = s.registry.create();
+  const auth = { authorization: `Bearer ${scope.token}` };
+  const request = post(JSON.stringify({ server: ROS, tool: "get_pose" }), auth);
+  s.source.handler = fresh;
+  const spliced = await same(s, request, 200);
+  s.source.handler = () => Promise.resolve(JSON.parse(line).result);
+  const written = await exchange(s, true, request);
+  const bodyOf = (out: string) => JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4));
+  assert.deepEqual(bodyOf(spliced), bodyOf(written));
+  assert.deepEqual(bodyOf(spliced), { success: true, ...JSON.parse(line).result });
 });
