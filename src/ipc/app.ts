@@ -14,10 +14,12 @@ import {
   UpstreamAbortedError,
   UpstreamError,
 } from "../errors.ts";
-import type { ToolSource } from "../sources/types.ts";
+import type { DirectRoute, PlainAnswer, PlainRequest } from "../runtime/mod.ts";
+import { rawResultOf } from "../sources/raw_result.ts";
+import type { CallToolResult, ToolSource } from "../sources/types.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
-import type { RunScope, ScopeRegistry } from "./scope.ts";
+import { RunScope, type ScopeRegistry } from "./scope.ts";
 import { unknownServerMessage, unknownToolMessage } from "./suggest.ts";
 
 export interface IpcAppDeps {
@@ -60,34 +62,86 @@ function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
   });
 }
 
-function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+/** An answer of the shim before it becomes a Response (Hono) or bytes (the direct route). */
+interface Answer {
+  status: number;
+  /** JSON text, or its UTF-8 bytes as chunks in order. */
+  body: string | Uint8Array[];
 }
 
-function fail(status: number, error: string, extra?: Record<string, unknown>): Response {
+/** What the shim reads of a request, whichever way it came. */
+interface ShimRequest {
+  url: string;
+  header(name: string): string | null;
+  /** The body as text; undefined when it is longer than `maxBytes`. */
+  text(maxBytes: number): Promise<string | undefined>;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function json(body: unknown, status = 200): Answer {
+  return { status, body: JSON.stringify(body) };
+}
+
+function fail(status: number, error: string, extra?: Record<string, unknown>): Answer {
   return json({ success: false, error, ...extra }, status);
+}
+
+function toResponse(answer: Answer): Response {
+  const body = typeof answer.body === "string" ? answer.body : new Blob(answer.body as Uint8Array<ArrayBuffer>[]);
+  return new Response(body, { status: answer.status, headers: JSON_HEADERS });
+}
+
+function toPlain(answer: Answer): PlainAnswer {
+  const body = typeof answer.body === "string" ? [encoder.encode(answer.body)] : answer.body;
+  return { status: answer.status, contentType: JSON_HEADERS["content-type"], body };
+}
+
+function fromRequest(req: Request): ShimRequest {
+  return { url: req.url, header: (name) => req.headers.get(name), text: (max) => readBodyText(req, max) };
+}
+
+function fromPlain(req: PlainRequest): ShimRequest {
+  return {
+    url: req.url,
+    header: req.header,
+    // The server framed the body by its Content-Length, so its length is the declared one.
+    text: (max) => Promise.resolve(req.body.length > max ? undefined : decoder.decode(req.body)),
+  };
 }
 
 /** The servers and tools a catalog names; a failed server maps to null (its tools are unknown). */
 type CatalogIndex = Map<string, Set<string> | null>;
 
+/** The shim: its Hono app, and `POST /call_tool` as a route a runtime may answer without Request/Response. */
+export interface IpcShim {
+  app: Hono;
+  direct: DirectRoute;
+}
+
 /** Builds the shim's Hono app for one ToolSource and the scopes in `deps.registry`. */
 export function createIpcApp(deps: IpcAppDeps): Hono {
+  return createIpcShim(deps).app;
+}
+
+/** Builds the shim; `direct` answers `POST /call_tool` exactly as `app.fetch` does. */
+export function createIpcShim(deps: IpcAppDeps): IpcShim {
   const { registry, source } = deps;
   const maxBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const indexes = new WeakMap<Catalog, CatalogIndex>();
 
   /** The run scope of a request, or the 401/403 answer refusing it. */
-  function authorize(req: Request): RunScope | Response {
+  function authorize(req: Pick<ShimRequest, "url" | "header">): RunScope | Answer {
     if (deps.tcp) {
-      const host = req.headers.get("host") ?? new URL(req.url).host;
+      const host = req.header("host") ?? new URL(req.url).host;
       if (!LOCAL_HOST.test(host)) return fail(403, `Host ${host} is not allowed: orch IPC answers only localhost`);
-      const origin = req.headers.get("origin");
+      const origin = req.header("origin");
       if (origin !== null && !LOCAL_ORIGIN.test(origin)) {
         return fail(403, `Origin ${origin} is not allowed: orch IPC answers only localhost`);
       }
     }
-    const auth = req.headers.get("authorization");
+    const auth = req.header("authorization");
     if (auth === null) return fail(401, "missing Authorization: Bearer <run token>");
     const bearer = auth.length > 7 && auth.slice(0, 7).toLowerCase() === "bearer ";
     return (bearer ? registry.get(auth.slice(7)) : undefined) ?? fail(401, "invalid or expired run token");
@@ -130,10 +184,10 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     return unknownToolMessage(server, tool, allowed, deps.suggest?.(server, tool));
   }
 
-  async function callTool(req: Request): Promise<Response> {
+  async function callTool(req: ShimRequest): Promise<Answer> {
     const scope = authorize(req);
-    if (scope instanceof Response) return scope;
-    const text = await readBodyText(req, maxBytes);
+    if (!(scope instanceof RunScope)) return scope;
+    const text = await req.text(maxBytes);
     if (text === undefined) return fail(413, `request body is larger than ${maxBytes} bytes`);
     let body: unknown;
     try {
@@ -165,7 +219,7 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
         args,
         (call) => source.callTool(server, tool, args, { cancel: call }),
       );
-      return json(toolResultBody(result));
+      return resultAnswer(result);
     } catch (err) {
       // The MCP client's user aborted (hybrid mode): the whole run ends, not only this call.
       if (err instanceof UpstreamAbortedError) scope.abort(`the MCP client aborted: ${err.reason}`);
@@ -173,9 +227,9 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
     }
   }
 
-  async function listTools(req: Request): Promise<Response> {
-    const scope = authorize(req);
-    if (scope instanceof Response) return scope;
+  async function listTools(req: Request): Promise<Answer> {
+    const scope = authorize(fromRequest(req));
+    if (!(scope instanceof RunScope)) return scope;
     const servers: Record<string, ListedTool[]> = {};
     let total = 0;
     for (const { server, tools } of await currentTools(scope.signal)) {
@@ -205,11 +259,13 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
   }
 
   const app = new Hono();
-  app.post("/call_tool", (c) => callTool(c.req.raw));
-  app.get("/list_tools", (c) => listTools(c.req.raw));
+  const callGuarded = (req: ShimRequest) =>
+    callTool(req).catch((err) => fail(500, `internal error: ${errorText(err)}`));
+  app.post("/call_tool", async (c) => toResponse(await callTool(fromRequest(c.req.raw))));
+  app.get("/list_tools", async (c) => toResponse(await listTools(c.req.raw)));
   app.get("/health", (c) => {
-    const scope = authorize(c.req.raw);
-    return scope instanceof Response ? scope : json({ status: "ok" });
+    const scope = authorize(fromRequest(c.req.raw));
+    return toResponse(scope instanceof RunScope ? json({ status: "ok" }) : scope);
   });
   app.notFound((c) => {
     const method = ROUTES[c.req.path];
@@ -217,19 +273,24 @@ export function createIpcApp(deps: IpcAppDeps): Hono {
       const body = JSON.stringify({ success: false, error: `${c.req.path} takes ${method}, not ${c.req.method}` });
       return new Response(body, { status: 405, headers: { ...JSON_HEADERS, allow: method } });
     }
-    return fail(404, `no route ${c.req.method} ${c.req.path}`);
+    return toResponse(fail(404, `no route ${c.req.method} ${c.req.path}`));
   });
   app.onError((err) => {
     const status = err instanceof HTTPException ? err.status : 500;
-    return fail(status, status === 500 ? `internal error: ${errorText(err)}` : errorText(err));
+    return toResponse(fail(status, status === 500 ? `internal error: ${errorText(err)}` : errorText(err)));
   });
   // The hot path skips the router: `POST /call_tool` is answered before Hono sees the request.
   const routed = app.fetch;
-  app.fetch = (req, env, ctx) => {
+  app.fetch = async (req, env, ctx) => {
     if (req.method !== "POST" || pathOf(req.url) !== "/call_tool") return routed(req, env, ctx);
-    return callTool(req).catch((err) => fail(500, `internal error: ${errorText(err)}`));
+    return toResponse(await callGuarded(fromRequest(req)));
   };
-  return app;
+  const direct: DirectRoute = {
+    method: "POST",
+    path: "/call_tool",
+    handle: async (req) => toPlain(await callGuarded(fromPlain(req))),
+  };
+  return { app, direct };
 }
 
 /** The path of a request URL (`http://host/path?query`), without parsing the whole URL. */
@@ -240,8 +301,21 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
+const SUCCESS_OPEN = encoder.encode('{"success":true,');
+
+/**
+ * The 200 answer for a tool result. When the source kept the bytes the result came as (a large
+ * result, checked: raw_result.ts), they are sent on as chunks behind `{"success":true,` instead of
+ * being written out again: the same members (content, structuredContent) as toolResultBody's.
+ */
+function resultAnswer(result: CallToolResult): Answer {
+  const raw = result.isError === true ? undefined : rawResultOf(result);
+  if (raw !== undefined) return { status: 200, body: [SUCCESS_OPEN, raw.subarray(1)] };
+  return json(toolResultBody(result));
+}
+
 /** The answer for a call that did not produce a tool result. */
-function callFailure(err: unknown, server: string, tool: string): Response {
+function callFailure(err: unknown, server: string, tool: string): Answer {
   if (err instanceof CallDeniedError) return fail(403, err.reason, { denied: true });
   if (err instanceof UnknownToolError || err instanceof UnknownServerError) return fail(404, err.message);
   if (err instanceof RunAbortedError || err instanceof UpstreamAbortedError) {

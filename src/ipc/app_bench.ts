@@ -4,7 +4,9 @@
  * `bun run src/ipc/app_bench.ts`.
  */
 import { Hono } from "hono";
+import { Http1Connection } from "../runtime/http1.ts";
 import { harness } from "./_harness.ts";
+import { createIpcShim } from "./app.ts";
 
 const WARMUP = 5_000;
 const CALLS = 20_000;
@@ -71,3 +73,30 @@ show(
   "floor: Hono app answering a constant",
   await medianMicros(async () => (await floor.request("/call_tool", { method: "POST", headers, body })).text()),
 );
+
+// The shim's HTTP/1.1 connection fed the request's bytes: through app.fetch (Request/Response) and
+// through the direct route (what Bun serves), same shim, same scope.
+const { app, direct } = createIpcShim({ registry: h.registry, source: h.source, catalog: () => undefined });
+const wire = new TextEncoder().encode(
+  `POST /call_tool HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${h.scope.token}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+);
+for (const [name, route] of [["via app.fetch", undefined], ["direct route", direct]] as const) {
+  let answered: (() => void) | undefined;
+  const conn = new Http1Connection(
+    app.fetch,
+    { write: () => answered?.(), end: () => {} },
+    undefined,
+    undefined,
+    route,
+  );
+  show(
+    `HTTP/1.1 bytes -> /call_tool ${name}`,
+    await medianMicros(() =>
+      new Promise<void>((resolve) => {
+        answered = resolve;
+        conn.push(wire);
+      })
+    ),
+  );
+}

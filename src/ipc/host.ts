@@ -8,7 +8,7 @@ import type { JsonSchema } from "../rules/json_schema.ts";
 import { isErrno, rt } from "../runtime/mod.ts";
 import type { Served } from "../runtime/mod.ts";
 import type { ToolSource } from "../sources/types.ts";
-import { createIpcApp } from "./app.ts";
+import { createIpcShim } from "./app.ts";
 import { ScopeRegistry } from "./scope.ts";
 import { createSocketDir, removeSocketDir, type SocketDir } from "./socket_dir.ts";
 
@@ -88,16 +88,16 @@ export class IpcHost {
     if (!this.deps.preferTcp && rt.env("ORCH_IPC_TCP") !== "1") {
       const dir = createSocketDir();
       try {
-        const app = createIpcApp(base);
-        const served = await rt.serve({ unixPath: dir.socketPath, plain: true }, app.fetch);
+        const { app, direct } = createIpcShim(base);
+        const served = await rt.serve({ unixPath: dir.socketPath, plain: true, direct }, app.fetch);
         return { served, address: { socketPath: dir.socketPath }, dir };
       } catch (err) {
         removeSocketDir(dir);
         if (!isErrno(err, "ENOTSUP", "EOPNOTSUPP", "EAFNOSUPPORT")) throw err;
       }
     }
-    const app = createIpcApp({ ...base, tcp: true });
-    const served = await rt.serve({ hostname: "127.0.0.1", port: 0, plain: true }, app.fetch);
+    const { app, direct } = createIpcShim({ ...base, tcp: true });
+    const served = await rt.serve({ hostname: "127.0.0.1", port: 0, plain: true, direct }, app.fetch);
     return { served, address: { url: served.address } };
   }
 

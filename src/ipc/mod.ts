@@ -1,5 +1,5 @@
 /** The IPC shim generated policy code calls: run scopes, the Hono app, and its socket directory. */
-export { createIpcApp, type IpcAppDeps, type ListedTool } from "./app.ts";
+export { createIpcApp, createIpcShim, type IpcAppDeps, type IpcShim, type ListedTool } from "./app.ts";
 export { type CallToolBody, convertResult, errorTextOf, toolResultBody } from "./result.ts";
 export {
   type BeforeCallHook,

@@ -104,5 +104,6 @@ export function bunRuntime(): Runtime {
       );
     },
     stdin: () => Bun.stdin.stream() as ReadableStream<Uint8Array>,
+    collectGarbage: () => void Bun.gc(true),
   };
 }

@@ -30,13 +30,16 @@ function flush(socket: Bun.Socket<Conn>): void {
   if (conn.ending) socket.end();
 }
 
-/** Serves `fetch` on a Unix socket or on TCP with Bun.listen; pipelined requests are answered in order. */
+/**
+ * Serves `fetch` (and `opts.direct`'s route without Request/Response) on a Unix socket or on TCP with
+ * Bun.listen; pipelined requests are answered in order.
+ */
 export function serveBunListen(opts: ServeOptions, fetch: FetchHandler): Promise<Served> {
   const handlers = {
     open(socket: Bun.Socket<Conn>) {
       const conn: Conn = { pending: [], ending: false, http: undefined as unknown as Http1Connection };
-      conn.http = new Http1Connection(fetch, {
-        write(bytes) {
+      const sink = {
+        write(bytes: Uint8Array) {
           conn.pending.push(bytes);
           if (conn.pending.length === 1) flush(socket);
         },
@@ -44,7 +47,8 @@ export function serveBunListen(opts: ServeOptions, fetch: FetchHandler): Promise
           conn.ending = true;
           if (conn.pending.length === 0) socket.end();
         },
-      });
+      };
+      conn.http = new Http1Connection(fetch, sink, undefined, undefined, opts.direct);
       socket.data = conn;
     },
     data(socket: Bun.Socket<Conn>, chunk: Uint8Array) {

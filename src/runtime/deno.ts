@@ -103,5 +103,6 @@ export function denoRuntime(): Runtime {
       while (off < bytes.length) off += await file.write(bytes.subarray(off));
     },
     stdin: () => Deno.stdin.readable,
+    collectGarbage: () => {},
   };
 }

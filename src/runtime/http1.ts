@@ -11,7 +11,7 @@
  * rest of its bytes can no longer be framed. Answers carry their whole body with a Content-Length (the
  * policy runtime's client reads that framing); streamed bodies are not for this server.
  */
-import type { FetchHandler } from "./types.ts";
+import type { DirectRoute, FetchHandler, PlainAnswer, PlainRequest } from "./types.ts";
 
 export interface Http1Limits {
   /** Request line plus headers, CRLFs included. */
@@ -149,16 +149,55 @@ const SKIP = new Set(["content-length", "transfer-encoding", "connection", "keep
  * chunk (no copy of a 10 MiB result into a joined buffer).
  */
 export function encodeHttp1Response(status: number, headers: Headers, body: Uint8Array, close: boolean): Uint8Array[] {
-  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n`;
+  let fields = "";
   headers.forEach((value, name) => {
-    if (!SKIP.has(name)) head += `${name}: ${value}\r\n`;
+    if (!SKIP.has(name)) fields += `${name}: ${value}\r\n`;
   });
-  head += `content-length: ${body.length}\r\n${close ? "connection: close\r\n" : ""}\r\n`;
-  if (body.length > 65536) return [encoder.encode(head), body];
-  const out = new Uint8Array(head.length * 3 + body.length);
-  const { written } = encoder.encodeInto(head, out);
-  out.set(body, written);
-  return [out.subarray(0, written + body.length)];
+  return encodeAnswer(status, fields, [body], close);
+}
+
+/**
+ * The bytes of one answer from its header lines (`name: value\r\n` each) and body chunks: small
+ * chunks are joined with the head into one write, large ones stay their own.
+ */
+function encodeAnswer(status: number, fields: string, body: Uint8Array[], close: boolean): Uint8Array[] {
+  let length = 0;
+  for (const chunk of body) length += chunk.length;
+  const head = `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\n${fields}content-length: ${length}\r\n${
+    close ? "connection: close\r\n" : ""
+  }\r\n`;
+  if (length > 65536) return [encoder.encode(head), ...body];
+  const out = new Uint8Array(head.length * 3 + length);
+  let { written } = encoder.encodeInto(head, out);
+  for (const chunk of body) {
+    out.set(chunk, written);
+    written += chunk.length;
+  }
+  return [out.subarray(0, written)];
+}
+
+/** The path of a request target, without its query. */
+function pathOf(target: string): string {
+  const q = target.indexOf("?");
+  return q < 0 ? target : target.slice(0, q);
+}
+
+/** A parsed request as a DirectRoute takes it: header look-up as `Headers.get` answers it. */
+function plainRequest(head: Http1Head, url: string, body: Uint8Array): PlainRequest {
+  return {
+    method: head.method,
+    url,
+    body,
+    header(name) {
+      const lower = name.toLowerCase();
+      let value: string | null = null;
+      for (const [n, v] of head.headers) {
+        if (n.length !== lower.length || n.toLowerCase() !== lower) continue;
+        value = value === null ? v : `${value}, ${v}`;
+      }
+      return value;
+    },
+  };
 }
 
 function errorAnswer(status: number, message: string): Uint8Array[] {
@@ -179,12 +218,21 @@ export class Http1Connection {
   readonly #sink: Http1Sink;
   readonly #limits: Http1Limits;
   readonly #origin: string;
+  readonly #direct: DirectRoute | undefined;
 
-  constructor(fetch: FetchHandler, sink: Http1Sink, origin = "http://localhost", limits = DEFAULT_HTTP1_LIMITS) {
+  /** `direct`, when given, answers its one route without a Request or Response (see ServeOptions). */
+  constructor(
+    fetch: FetchHandler,
+    sink: Http1Sink,
+    origin = "http://localhost",
+    limits = DEFAULT_HTTP1_LIMITS,
+    direct?: DirectRoute,
+  ) {
     this.#fetch = fetch;
     this.#sink = sink;
     this.#origin = origin;
     this.#limits = limits;
+    this.#direct = direct;
   }
 
   /** Bytes read from the socket (copied: the caller may reuse its buffer). */
@@ -240,6 +288,10 @@ export class Http1Connection {
   }
 
   async #answer(head: Http1Head, body: Uint8Array): Promise<Uint8Array[]> {
+    const direct = this.#direct;
+    if (direct !== undefined && head.method === direct.method && pathOf(head.target) === direct.path) {
+      return this.#answerDirect(direct, head, body);
+    }
     const aborted = new AbortController();
     this.#inflight = aborted;
     try {
@@ -265,5 +317,20 @@ export class Http1Connection {
     } finally {
       this.#inflight = undefined;
     }
+  }
+
+  async #answerDirect(direct: DirectRoute, head: Http1Head, body: Uint8Array): Promise<Uint8Array[]> {
+    let answer: PlainAnswer;
+    try {
+      answer = await direct.handle(plainRequest(head, this.#origin + head.target, body));
+    } catch (err) {
+      const message = `Internal error: ${err instanceof Error ? err.message : String(err)}`;
+      answer = {
+        status: 500,
+        contentType: "application/json",
+        body: [encoder.encode(JSON.stringify({ success: false, error: message }))],
+      };
+    }
+    return encodeAnswer(answer.status, `content-type: ${answer.contentType}\r\n`, answer.body, head.close);
   }
 }

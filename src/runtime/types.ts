@@ -44,6 +44,35 @@ export interface ServeOptions {
    * with its lean HTTP/1.1 server (Bun: Bun.listen and http1.ts).
    */
   plain?: boolean;
+  /**
+   * One route the runtime's lean HTTP/1.1 server may answer without building a Request and a
+   * Response (Bun: the shim's `POST /call_tool`); every other request still goes to `fetch`. A
+   * runtime without such a server ignores it, so `fetch` must answer this route too.
+   */
+  direct?: DirectRoute;
+}
+
+/** A parsed request handed straight to a DirectRoute. */
+export interface PlainRequest {
+  method: string;
+  /** The whole URL as `fetch` would see it (`http://localhost/call_tool`). */
+  url: string;
+  /** A header's value, several of one name joined by ", " as `Headers.get` does; null when absent. */
+  header(name: string): string | null;
+  body: Uint8Array;
+}
+
+/** A DirectRoute's answer: the status, the content type and the body as chunks written in turn. */
+export interface PlainAnswer {
+  status: number;
+  contentType: string;
+  body: Uint8Array[];
+}
+
+export interface DirectRoute {
+  method: string;
+  path: string;
+  handle(req: PlainRequest): Promise<PlainAnswer>;
 }
 
 export interface Served {
@@ -78,4 +107,9 @@ export interface Runtime {
   write(fd: 1 | 2, data: Uint8Array | string): Promise<void>;
   /** Stdin as a byte stream. */
   stdin(): ReadableStream<Uint8Array>;
+  /**
+   * Collects garbage now, where the runtime lets a program ask (Bun); a no-op elsewhere. For the
+   * moment a large message starts: the copies the one before left are freed before new ones pile up.
+   */
+  collectGarbage(): void;
 }

@@ -7,6 +7,7 @@
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import type { CallCancel } from "./types.ts";
 import { callResultProblem, responseProblem } from "./call_check.ts";
+import { keepRawResult } from "./raw_result.ts";
 
 /** The request never reached the server (it had exited, or the write failed): safe to send again. */
 export class NotSentError extends Error {}
@@ -95,8 +96,11 @@ export class StdioCalls {
     });
   }
 
-  /** Settles the call a response answers; false when the id is not one of ours. */
-  take(msg: Record<string, unknown>): boolean {
+  /**
+   * Settles the call a response answers; false when the id is not one of ours. `line`, when given, is
+   * the valid UTF-8 the message was parsed from: a result's bytes are kept from it (raw_result.ts).
+   */
+  take(msg: Record<string, unknown>, line?: Uint8Array): boolean {
     const id = msg.id;
     if (typeof id !== "number") return false;
     const p = this.#pending.get(id);
@@ -116,6 +120,7 @@ export class StdioCalls {
     }
     const result = msg.result as CallToolResult;
     if (result.content === undefined) result.content = [];
+    else if (line !== undefined) keepRawResult(result, line);
     p.resolve(result);
     return true;
   }

@@ -9,6 +9,7 @@
  * (`calls`, see stdio_calls.ts).
  */
 import type { JSONRPCMessage, Transport } from "../deps/mcp_sdk.ts";
+import { rt } from "../runtime/mod.ts";
 import { spawnGuarded } from "../runtime/watchdog.ts";
 import { appendServerLog } from "./server_log.ts";
 import { type ChildProcess, errnoOf, type ExitStatus } from "../runtime/mod.ts";
@@ -38,6 +39,10 @@ const EDGE_BYTES = 512;
 export const INVALID_RESPONSE_CODE = -32099;
 const enc = new TextEncoder();
 const MIB = 1024 * 1024;
+/** Answers from this size on are checked for valid UTF-8 so their result's bytes can be sent on as they came. */
+const RAW_MIN = 64 * 1024;
+/** A line growing past this size has garbage collected first (rt.collectGarbage). */
+const GC_AT = 2 * MIB;
 
 // Where a response's id sits: first (Python SDK, `{"jsonrpc":"2.0","id":5,...`) or last (TypeScript
 // SDK, `{"result":...,"jsonrpc":"2.0","id":5}`).
@@ -88,6 +93,7 @@ export class StdioTransport implements Transport {
   #garbageLines = 0;
   #logQueue: Promise<void> = Promise.resolve();
   readonly #decoder = new TextDecoder();
+  readonly #strict = new TextDecoder("utf-8", { fatal: true });
   readonly #maxMessage: number;
   /** The SDK's requests awaiting an answer: id -> method. */
   readonly #sdkPending = new Map<unknown, string>();
@@ -199,6 +205,8 @@ export class StdioTransport implements Transport {
           pieces = [];
           held = 0;
         } else {
+          // A large line has begun: what the last one left behind goes before this one's copies come.
+          if (held < GC_AT && held + rest.byteLength >= GC_AT) rt.collectGarbage();
           pieces.push(rest);
           held += rest.byteLength;
         }
@@ -285,7 +293,18 @@ export class StdioTransport implements Transport {
   }
 
   #handleLine(bytes: Uint8Array): void {
-    const line = this.#decoder.decode(bytes);
+    // A large answer's bytes may be sent on as they came (raw_result.ts): only when they are valid UTF-8.
+    let raw: Uint8Array | undefined;
+    let line: string;
+    if (bytes.length < RAW_MIN) line = this.#decoder.decode(bytes);
+    else {
+      try {
+        line = this.#strict.decode(bytes);
+        raw = bytes;
+      } catch {
+        line = this.#decoder.decode(bytes);
+      }
+    }
     let msg: unknown;
     try {
       msg = JSON.parse(line);
@@ -301,7 +320,7 @@ export class StdioTransport implements Transport {
     }
     const m = msg as Record<string, unknown>;
     if (m.method === undefined && "id" in m) {
-      if (this.calls.take(m)) return;
+      if (this.calls.take(m, raw)) return;
       const method = this.#sdkPending.get(m.id);
       if (method !== undefined) {
         this.#sdkPending.delete(m.id);
