@@ -3,7 +3,6 @@
  * to the ToolSource. It never serves itself; the runtime adapter serves `app.fetch`.
  */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { Catalog } from "../catalog/types.ts";
 import {
   CallDeniedError,
@@ -17,6 +16,7 @@ import {
 import type { DirectRoute, PlainAnswer, PlainRequest } from "../runtime/mod.ts";
 import { rawResultOf } from "../sources/raw_result.ts";
 import type { CallToolResult, ToolSource } from "../sources/types.ts";
+import { failureBody, SHIM_ANSWERS, type ShimAnswerKind } from "./answers.ts";
 import { readBodyText } from "./body.ts";
 import { toolResultBody } from "./result.ts";
 import { RunScope, type ScopeRegistry } from "./scope.ts";
@@ -84,8 +84,9 @@ function json(body: unknown, status = 200): Answer {
   return { status, body: JSON.stringify(body) };
 }
 
-function fail(status: number, error: string, extra?: Record<string, unknown>): Answer {
-  return json({ success: false, error, ...extra }, status);
+/** A refusal of one kind of the answer contract (answers.ts): its status, `error` and flag. */
+function fail(kind: ShimAnswerKind, error: string): Answer {
+  return { status: SHIM_ANSWERS[kind].status, body: failureBody(kind, error) };
 }
 
 function toResponse(answer: Answer): Response {
@@ -135,16 +136,18 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
   function authorize(req: Pick<ShimRequest, "url" | "header">): RunScope | Answer {
     if (deps.tcp) {
       const host = req.header("host") ?? new URL(req.url).host;
-      if (!LOCAL_HOST.test(host)) return fail(403, `Host ${host} is not allowed: orch IPC answers only localhost`);
+      if (!LOCAL_HOST.test(host)) {
+        return fail("forbidden", `Host ${host} is not allowed: orch IPC answers only localhost`);
+      }
       const origin = req.header("origin");
       if (origin !== null && !LOCAL_ORIGIN.test(origin)) {
-        return fail(403, `Origin ${origin} is not allowed: orch IPC answers only localhost`);
+        return fail("forbidden", `Origin ${origin} is not allowed: orch IPC answers only localhost`);
       }
     }
     const auth = req.header("authorization");
-    if (auth === null) return fail(401, "missing Authorization: Bearer <run token>");
+    if (auth === null) return fail("unauthorized", "missing Authorization: Bearer <run token>");
     const bearer = auth.length > 7 && auth.slice(0, 7).toLowerCase() === "bearer ";
-    return (bearer ? registry.get(auth.slice(7)) : undefined) ?? fail(401, "invalid or expired run token");
+    return (bearer ? registry.get(auth.slice(7)) : undefined) ?? fail("unauthorized", "invalid or expired run token");
   }
 
   function indexOf(catalog: Catalog): CatalogIndex {
@@ -188,30 +191,32 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
     const scope = authorize(req);
     if (!(scope instanceof RunScope)) return scope;
     const text = await req.text(maxBytes);
-    if (text === undefined) return fail(413, `request body is larger than ${maxBytes} bytes`);
+    if (text === undefined) return fail("tooLarge", `request body is larger than ${maxBytes} bytes`);
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (err) {
-      return fail(400, `request body is not JSON: ${errorText(err)}`);
+      return fail("badRequest", `request body is not JSON: ${errorText(err)}`);
     }
     if (body === null || typeof body !== "object" || Array.isArray(body)) {
-      return fail(400, "request body must be a JSON object with server, tool and arguments");
+      return fail("badRequest", "request body must be a JSON object with server, tool and arguments");
     }
     const { server, tool, arguments: rawArgs } = body as Record<string, unknown>;
-    if (typeof server !== "string" || server === "") return fail(400, `field "server" must be a non-empty string`);
-    if (typeof tool !== "string" || tool === "") return fail(400, `field "tool" must be a non-empty string`);
+    if (typeof server !== "string" || server === "") {
+      return fail("badRequest", `field "server" must be a non-empty string`);
+    }
+    if (typeof tool !== "string" || tool === "") return fail("badRequest", `field "tool" must be a non-empty string`);
     if (rawArgs !== undefined && rawArgs !== null && (typeof rawArgs !== "object" || Array.isArray(rawArgs))) {
-      return fail(400, `field "arguments" must be an object`);
+      return fail("badRequest", `field "arguments" must be an object`);
     }
     const args = (rawArgs ?? {}) as Record<string, unknown>;
-    if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
+    if (scope.aborted) return fail("aborted", `[ABORTED] ${scope.abortReason}`);
     if (deps.ensureServer && lazyMissing(server)) {
       await untilAborted(deps.ensureServer(server), scope.signal);
-      if (scope.aborted) return fail(409, `[ABORTED] ${scope.abortReason}`, { aborted: true });
+      if (scope.aborted) return fail("aborted", `[ABORTED] ${scope.abortReason}`);
     }
     const unknown = unknownTool(scope, server, tool);
-    if (unknown !== undefined) return fail(404, unknown);
+    if (unknown !== undefined) return fail("unknown", unknown);
     try {
       const result = await scope.call(
         server,
@@ -260,7 +265,7 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
 
   const app = new Hono();
   const callGuarded = (req: ShimRequest) =>
-    callTool(req).catch((err) => fail(500, `internal error: ${errorText(err)}`));
+    callTool(req).catch((err) => fail("internal", `internal error: ${errorText(err)}`));
   app.post("/call_tool", async (c) => toResponse(await callTool(fromRequest(c.req.raw))));
   app.get("/list_tools", async (c) => toResponse(await listTools(c.req.raw)));
   app.get("/health", (c) => {
@@ -270,15 +275,15 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
   app.notFound((c) => {
     const method = ROUTES[c.req.path];
     if (method !== undefined) {
-      const body = JSON.stringify({ success: false, error: `${c.req.path} takes ${method}, not ${c.req.method}` });
-      return new Response(body, { status: 405, headers: { ...JSON_HEADERS, allow: method } });
+      const body = failureBody("wrongMethod", `${c.req.path} takes ${method}, not ${c.req.method}`);
+      return new Response(body, {
+        status: SHIM_ANSWERS.wrongMethod.status,
+        headers: { ...JSON_HEADERS, allow: method },
+      });
     }
-    return toResponse(fail(404, `no route ${c.req.method} ${c.req.path}`));
+    return toResponse(fail("unknown", `no route ${c.req.method} ${c.req.path}`));
   });
-  app.onError((err) => {
-    const status = err instanceof HTTPException ? err.status : 500;
-    return toResponse(fail(status, status === 500 ? `internal error: ${errorText(err)}` : errorText(err)));
-  });
+  app.onError((err) => toResponse(fail("internal", `internal error: ${errorText(err)}`)));
   // The hot path skips the router: `POST /call_tool` is answered before Hono sees the request.
   const routed = app.fetch;
   app.fetch = async (req, env, ctx) => {
@@ -316,14 +321,14 @@ function resultAnswer(result: CallToolResult): Answer {
 
 /** The answer for a call that did not produce a tool result. */
 function callFailure(err: unknown, server: string, tool: string): Answer {
-  if (err instanceof CallDeniedError) return fail(403, err.reason, { denied: true });
-  if (err instanceof UnknownToolError || err instanceof UnknownServerError) return fail(404, err.message);
+  if (err instanceof CallDeniedError) return fail("denied", err.reason);
+  if (err instanceof UnknownToolError || err instanceof UnknownServerError) return fail("unknown", err.message);
   if (err instanceof RunAbortedError || err instanceof UpstreamAbortedError) {
-    return fail(409, err.message, { aborted: true });
+    return fail("aborted", err.message);
   }
   if (err instanceof UpstreamError) {
     const prefix = `${err.server}: `;
-    return fail(502, err.message.startsWith(prefix) ? err.message : prefix + err.message, { upstream: true });
+    return fail("upstream", err.message.startsWith(prefix) ? err.message : prefix + err.message);
   }
-  return fail(500, `internal error calling ${server}.${tool}: ${errorText(err)}`);
+  return fail("internal", `internal error calling ${server}.${tool}: ${errorText(err)}`);
 }
