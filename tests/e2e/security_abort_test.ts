@@ -81,9 +81,10 @@ Deno.test("abort: SIGTERM on a policy that swallows the interrupt kills it after
 
 Deno.test("abort: the timeout mid-call stops the robot through onAbort", async () => {
   const cfg = securityConfig({ onAbort: ON_ABORT });
-  const r = await spawnOrch(["run", "-t", "1", "-c", cfg.path, policy("calls.py"), "--", 'slow.sleep:{"seconds": 30}']);
+  // 5 s, not 1: on a loaded machine the policy and the server take more than 1 s to reach the call.
+  const r = await spawnOrch(["run", "-t", "5", "-c", cfg.path, policy("calls.py"), "--", 'slow.sleep:{"seconds": 30}']);
   assert.equal(r.code, 124, r.stderr);
-  assert.match(r.stderr, /timed out after 1 s/);
+  assert.match(r.stderr, /timed out after 5 s/);
   const events = slowEvents(cfg.log);
   assert.ok(events.some((e) => e.event === "cancelled"), JSON.stringify(events));
   assert.equal(robotEvents(cfg.world).stop_count, 1);
