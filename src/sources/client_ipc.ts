@@ -32,10 +32,6 @@ export interface ClientIpcOptions {
   expected?: readonly string[];
   /** Servers the client's config disables: never exposed (the client lists them anyway). */
   disabled?: readonly string[];
-  /** How long one `GET /list_tools` may take (ms); default 10 000. */
-  listTimeoutMs?: number;
-  /** How long one tool call may take when the caller sets no timeout (ms); default 300 000. */
-  callTimeoutMs?: number;
   /** For tests. */
   fetch?: typeof fetch;
 }
@@ -64,6 +60,10 @@ interface Answer {
 class BadAnswer extends Error {}
 
 const LIST_FRESH_MS = 1000;
+/** How long one `GET /list_tools` may take (ms). */
+const LIST_TIMEOUT_MS = 10_000;
+/** How long one tool call may take when the caller sets no timeout (ms). */
+const CALL_TIMEOUT_MS = 300_000;
 
 /** A description without the `[server] ` prefix the client adds (`[server] undefined` when there was none). */
 function ownDescription(server: string, text: string): string {
@@ -219,7 +219,7 @@ export class ClientIpc implements ToolSource {
       "GET",
       "/list_tools",
       undefined,
-      this.#opts.listTimeoutMs ?? 10_000,
+      LIST_TIMEOUT_MS,
       signal,
     );
     if (status >= 500) throw new Error(`HTTP ${status}: ${String(body.error ?? "server error")}`);
@@ -289,7 +289,7 @@ export class ClientIpc implements ToolSource {
         "POST",
         "/call_tool",
         { server, tool, arguments: args },
-        opts.timeoutMs ?? this.#opts.callTimeoutMs ?? 300_000,
+        opts.timeoutMs ?? CALL_TIMEOUT_MS,
         signal,
       );
     } catch (err) {
