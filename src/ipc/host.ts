@@ -99,7 +99,7 @@ export class IpcHost {
     return { served, address: { url: served.address } };
   }
 
-  /** Stops serving and removes the socket folder; aborts runs still registered. */
+  /** Stops serving and removes the socket folder; runs still registered are not aborted. */
   async close(): Promise<void> {
     const started = this.#started;
     this.#started = undefined;
