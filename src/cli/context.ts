@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { staticHooks } from "../introspect/mod.ts";
 import { CacheDirError } from "../errors.ts";
 import { errnoOf, rt } from "../runtime/mod.ts";
+import { signalExitCode } from "../runtime/signals.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { setServerLogCap } from "../sources/server_log.ts";
@@ -87,7 +88,7 @@ export async function withContext<T>(
   };
   const offs = opts.ownSignals
     ? []
-    : [rt.onSignal("SIGINT", stop(130)), rt.onSignal("SIGTERM", stop(143)), rt.onSignal("SIGHUP", stop(129))];
+    : (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => rt.onSignal(s, stop(signalExitCode(s))));
   try {
     return await fn(ctx);
   } finally {
