@@ -24,6 +24,13 @@ export interface Context {
   cache: CatalogCache;
 }
 
+/** The options of every command that reads the catalog: `-c FILE`, `--refresh`, `-h`. */
+export const CATALOG_OPTIONS = {
+  config: { type: "string", short: "c" },
+  refresh: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** orch's cache folder: $ORCH_CACHE_DIR, the config's cacheDir, $XDG_CACHE_HOME/orch or ~/.cache/orch. */
 export function cacheDirFor(config: Config | undefined): string {
   const explicit = rt.env("ORCH_CACHE_DIR") || config?.orchestrator.cacheDir;
