@@ -6,48 +6,24 @@
  *   deno run -A scripts/bench_abort.ts [--runs N]        (ORCH_BIN=dist/orch to time the binary)
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
+import { delay } from "../src/runtime/delay.ts";
+import { BIN, ORCH as orch, ROOT, runsArg, slowConfig, until } from "./_bench_slow.ts";
 
-const ROOT = resolve(import.meta.dirname!, "..");
-const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 10;
-const BIN = process.env.ORCH_BIN;
-const orch = BIN ? [BIN] : [process.execPath, "run", "-A", "--quiet", join(ROOT, "src", "main.ts")];
-
-interface Event {
-  event: string;
-  tool?: string;
-  arguments?: Record<string, unknown>;
-  t: number;
-}
+const runs = runsArg(10);
 
 /** One abort: returns ms from SIGINT to the cancellation and to the stop call, as the server saw them. */
 async function once(policy: string, sandbox: string): Promise<{ cancel: number; stop: number; exit: number }> {
   const dir = mkdtempSync(join(tmpdir(), "orch-bench-abort-"));
-  const log = join(dir, "slow.jsonl");
-  const config = join(dir, "config.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      mcpServers: {
-        slow: { command: "python3", args: [join(ROOT, "tests/fixtures/servers/slow.py")], env: { FIXTURE_LOG: log } },
-      },
-      orchestrator: { sandbox, onAbort: [{ server: "slow", tool: "sleep", arguments: { seconds: 0 } }] },
-    }),
-  );
-  const events = (): Event[] =>
-    existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+  const { config, events } = slowConfig(dir, { sandbox });
   const env = { ...process.env, ORCH_CACHE_DIR: join(dir, "cache"), NO_COLOR: "1" };
   const child = spawn(orch[0]!, [...orch.slice(1), "run", "-c", config, policy], { env, stdio: "ignore", cwd: dir });
   const exited = new Promise<void>((r) => child.on("close", () => r()));
-  const deadline = Date.now() + 30_000;
-  while (!events().some((e) => e.event === "call" && e.arguments?.seconds === 30)) {
-    if (Date.now() > deadline) throw new Error("the policy's call never reached the server");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => events().find((e) => e.event === "call" && e.arguments?.seconds === 30), "policy call", 30_000);
+  await delay(100);
   const t0 = Date.now();
   child.kill("SIGINT");
   await exited;

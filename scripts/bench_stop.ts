@@ -7,52 +7,20 @@
  *   ORCH_BIN=dist/orch deno run -A scripts/bench_stop.ts [--runs N]
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { Client, StdioClientTransport } from "../src/deps/mcp_sdk.ts";
+import { BIN, ORCH as orch, runsArg, slowConfig, until } from "./_bench_slow.ts";
 
-const ROOT = resolve(import.meta.dirname!, "..");
-const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 5;
-const BIN = process.env.ORCH_BIN;
-const orch = BIN ? [BIN] : [process.execPath, "run", "-A", "--quiet", join(ROOT, "src", "main.ts")];
-
-interface Event {
-  event: string;
-  tool?: string;
-  arguments?: Record<string, unknown>;
-  t: number;
-}
-
+const runs = runsArg(5);
 const dir = mkdtempSync(join(tmpdir(), "orch-bench-stop-"));
-const log = join(dir, "slow.jsonl");
-const config = join(dir, "config.json");
-writeFileSync(
-  config,
-  JSON.stringify({
-    mcpServers: {
-      slow: { command: "python3", args: [join(ROOT, "tests/fixtures/servers/slow.py")], env: { FIXTURE_LOG: log } },
-    },
-    orchestrator: { onAbort: [{ server: "slow", tool: "sleep", arguments: { seconds: 0 } }], runs: { waitSeconds: 1 } },
-  }),
-);
+const { config, events } = slowConfig(dir, { runs: { waitSeconds: 1 } });
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
 env.ORCH_CACHE_DIR = join(dir, "cache");
 env.ORCH_RUNTIME_DIR = join(dir, "board");
-
-const events = (): Event[] =>
-  existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
-
-async function until<T>(fn: () => T | undefined, what: string): Promise<T> {
-  for (let i = 0; i < 600; i++) {
-    const v = fn();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`no ${what}`);
-}
 
 const transport = new StdioClientTransport({ command: orch[0]!, args: [...orch.slice(1), "serve", "-c", config], env });
 const client = new Client({ name: "bench-stop", version: "1" });

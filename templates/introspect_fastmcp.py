@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lists the tools of a Python FastMCP server by reading its source, never running it.
 
-Usage: python3 -I introspect_fastmcp.py SERVER.py [--server-name NAME] [--sys-path DIR]...
+Usage: python3 -I introspect_fastmcp.py SERVER.py [--server-name NAME]
 
 Prints one JSON object on stdout:
     {"tools": [{"name", "description", "inputSchema", ...}], "warnings": [...], "files": [...]}
@@ -1399,7 +1399,7 @@ class ToolBuilder(object):
 class Introspector(ModuleFiles, NameResolver, Registrations, Values, ClassSchemas, TypeSchemas, ToolBuilder):
     """Reads a FastMCP server and the local modules it imports: the state, and the whole run."""
 
-    def __init__(self, entry, extra_roots=(), server_name=None):
+    def __init__(self, entry, server_name=None):
         self.entry = os.path.abspath(entry)
         self.base = os.path.dirname(self.entry)
         self.server_name = server_name
@@ -1412,7 +1412,6 @@ class Introspector(ModuleFiles, NameResolver, Registrations, Values, ClassSchema
             top = parent
         if top != self.base:
             roots.append(top)  # the entry sits in a package: absolute imports start above it
-        roots.extend(os.path.abspath(r) for r in extra_roots)
         self.roots = tuple(roots)
         self.modules = {}
         self.order = []
@@ -1511,28 +1510,23 @@ class Introspector(ModuleFiles, NameResolver, Registrations, Values, ClassSchema
 # ==================================================================================================
 
 
-USAGE = "usage: introspect_fastmcp.py SERVER.py [--server-name NAME] [--sys-path DIR]...\n"
+USAGE = "usage: introspect_fastmcp.py SERVER.py [--server-name NAME]\n"
 
 
 def main(argv):
-    path, name, extra = None, None, []
+    path, name = None, None
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
             sys.stdout.write(USAGE + __doc__.split("\n\n", 1)[1])
             return 0
-        if arg in ("--server-name", "--sys-path") and i + 1 < len(argv):
-            if arg == "--server-name":
-                name = argv[i + 1]
-            else:
-                extra.append(argv[i + 1])
+        if arg == "--server-name" and i + 1 < len(argv):
+            name = argv[i + 1]
             i += 2
             continue
         if arg.startswith("--server-name="):
             name = arg.split("=", 1)[1]
-        elif arg.startswith("--sys-path="):
-            extra.append(arg.split("=", 1)[1])
         elif arg.startswith("-") and arg != "-" or path is not None:
             sys.stderr.write("introspect_fastmcp.py: unexpected argument %r\n%s" % (arg, USAGE))
             return 2
@@ -1547,7 +1541,7 @@ def main(argv):
         sys.stderr.write('introspect_fastmcp.py: cannot read the server file "%s": %s\n' % (path, why))
         return 2
     try:
-        result = Introspector(path, extra, name).run()
+        result = Introspector(path, name).run()
     except SyntaxError as e:
         sys.stderr.write("%s:%s:%s: SyntaxError: %s\n" % (e.filename or path, e.lineno or 1,
                                                         e.offset or 1, e.msg))

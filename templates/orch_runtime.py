@@ -539,9 +539,7 @@ def _result(payload, unwrap):
             return sc["result"]
         return sc
     content = payload.get("content")
-    if not isinstance(content, list):
-        return payload.get("result")
-    if not content:
+    if not content or not isinstance(content, list):
         return None
     if len(content) == 1:
         return _convert_item(content[0])
@@ -568,7 +566,7 @@ def _answer(status, body, server, tool):
     if error is None:
         texts = [item.get("text") for item in payload.get("content") or () if isinstance(item, dict)
                  and item.get("type") == "text" and isinstance(item.get("text"), str)]
-        error = "\n".join(texts) or payload.get("message") or "HTTP %d" % status
+        error = "\n".join(texts) or "HTTP %d" % status
     elif not isinstance(error, str):
         error = json.dumps(error)
     # A tool's own error text may start with "[ABORTED]" (an e-stop message): only orch's word ends the run.
@@ -576,7 +574,7 @@ def _answer(status, body, server, tool):
         e = PolicyAborted(error)
         _aborted = e.message
         raise e
-    if status == 403 or payload.get("denied") or payload.get("blocked") or payload.get("exhausted"):
+    if status == 403 or payload.get("denied"):
         denied = ToolDenied(server, tool, error)
         denied.status = status
         raise denied

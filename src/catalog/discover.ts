@@ -19,8 +19,6 @@ const CLIENT_IPC_ENTRY: ServerConfig = {
 export interface StaticResult {
   tools: ToolInfo[];
   warnings: string[];
-  /** Inputs beyond the config entry that decide the answer (e.g. file hashes), for the cache key. */
-  key: unknown;
 }
 
 export interface DiscoverOptions {

@@ -22,9 +22,11 @@ function stem(w: string): string {
 }
 
 /**
- * Tools ranked by how well they match `query`. A `server/tool` glob-free
- * prefix like `ros-mcp-server` or `memory/` restricts to that server. Exact
- * name matches rank first, then name words, then description words.
+ * Tools ranked by how well they match `query`; nothing is filtered out but tools no word matches.
+ * The whole query naming a tool or `server/tool` exactly ranks first, a part of that name next (so
+ * `memory/` ranks that server's tools first, without dropping others'); then each word scores by
+ * where it matches: a word of the tool's name, the start of one, the server's name, a parameter
+ * name, the title or description. An empty query matches every tool (`limit` still applies).
  */
 export function searchTools(catalog: Catalog, query: string, limit = 20): SearchHit[] {
   const q = query.trim();

@@ -10,7 +10,7 @@ import { unknownServerMessage, UsageError } from "../errors.ts";
 import { RUNTIME_FILES } from "../codegen/api_dir.ts";
 import { rt } from "../runtime/mod.ts";
 import { VERSION } from "../version.ts";
-import { loadCatalog, withContext } from "./context.ts";
+import { CATALOG_OPTIONS, loadCatalog, withContext } from "./context.ts";
 
 export const GEN_HELP = `Usage: orch gen [--config FILE] [-o DIR] [--refresh]
 
@@ -28,15 +28,9 @@ export const SEARCH_HELP = `Usage: orch search [--config FILE] [--limit N] [--js
 Finds tools by words in their names, parameters and descriptions, and prints
 each match as a Python signature with its first description line.`;
 
-const common = {
-  config: { type: "string", short: "c" },
-  refresh: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
 /** Runs `orch gen`. */
 export async function genCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...common, out: { type: "string", short: "o" } } });
+  const { values } = parseArgs({ args: argv, options: { ...CATALOG_OPTIONS, out: { type: "string", short: "o" } } });
   if (values.help) return await rt.write(1, GEN_HELP + "\n").then(() => 0);
   const dir = resolve(values.out ?? "generated");
   return await withContext(values.config, async (ctx) => {
@@ -66,7 +60,7 @@ export async function genCommand(argv: string[]): Promise<number> {
 
 /** Runs `orch docs`. */
 export async function docsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: common });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: CATALOG_OPTIONS });
   if (values.help) return await rt.write(1, DOCS_HELP + "\n").then(() => 0);
   return await withContext(values.config, async (ctx) => {
     const unknown = positionals.filter((s) => !ctx.config.servers.has(s));
@@ -87,7 +81,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...common, limit: { type: "string", short: "n" }, json: { type: "boolean" } },
+    options: { ...CATALOG_OPTIONS, limit: { type: "string", short: "n" }, json: { type: "boolean" } },
   });
   if (values.help) return await rt.write(1, SEARCH_HELP + "\n").then(() => 0);
   const query = positionals.join(" ");

@@ -6,7 +6,7 @@ import { materializeApi } from "../codegen/api_dir.ts";
 import { checkPolicy, type PreflightProblem } from "../preflight/check.ts";
 import { rt } from "../runtime/mod.ts";
 import { join } from "node:path";
-import { loadCatalog, withContext } from "./context.ts";
+import { CATALOG_OPTIONS, loadCatalog, withContext } from "./context.ts";
 
 export const CHECK_HELP = `Usage: orch check [--config FILE] [--refresh] [--json] POLICY.py...
 
@@ -36,12 +36,7 @@ export async function checkCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      json: { type: "boolean" },
-      refresh: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...CATALOG_OPTIONS, json: { type: "boolean" } },
   });
   if (values.help) return await rt.write(1, CHECK_HELP + "\n").then(() => 0);
   if (!positionals.length) throw new UsageError(`check needs a policy file; see "orch check --help"`);

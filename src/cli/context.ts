@@ -10,6 +10,7 @@ import type { Config } from "../config/schema.ts";
 import { staticHooks } from "../introspect/mod.ts";
 import { CacheDirError } from "../errors.ts";
 import { errnoOf, rt } from "../runtime/mod.ts";
+import { signalExitCode } from "../runtime/signals.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { setServerLogCap } from "../sources/server_log.ts";
@@ -22,6 +23,13 @@ export interface Context {
   source: ToolSource;
   cache: CatalogCache;
 }
+
+/** The options of every command that reads the catalog: `-c FILE`, `--refresh`, `-h`. */
+export const CATALOG_OPTIONS = {
+  config: { type: "string", short: "c" },
+  refresh: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
 
 /** orch's cache folder: $ORCH_CACHE_DIR, the config's cacheDir, $XDG_CACHE_HOME/orch or ~/.cache/orch. */
 export function cacheDirFor(config: Config | undefined): string {
@@ -87,7 +95,7 @@ export async function withContext<T>(
   };
   const offs = opts.ownSignals
     ? []
-    : [rt.onSignal("SIGINT", stop(130)), rt.onSignal("SIGTERM", stop(143)), rt.onSignal("SIGHUP", stop(129))];
+    : (["SIGINT", "SIGTERM", "SIGHUP"] as const).map((s) => rt.onSignal(s, stop(signalExitCode(s))));
   try {
     return await fn(ctx);
   } finally {

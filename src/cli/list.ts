@@ -4,7 +4,7 @@ import type { Catalog, ServerTools } from "../catalog/types.ts";
 import { toolCount } from "../catalog/types.ts";
 import { unknownServerMessage, UsageError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
-import { loadCatalog, withContext } from "./context.ts";
+import { CATALOG_OPTIONS, loadCatalog, withContext } from "./context.ts";
 import { styleFor } from "./style.ts";
 
 export const LIST_HELP = `Usage: orch list [--config FILE] [--json] [--refresh] [SERVER...]
@@ -56,12 +56,7 @@ export async function listCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {
-      config: { type: "string", short: "c" },
-      json: { type: "boolean" },
-      refresh: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...CATALOG_OPTIONS, json: { type: "boolean" } },
   });
   if (values.help) {
     await rt.write(1, LIST_HELP + "\n");

@@ -9,6 +9,7 @@ import { callLine, type CallRecord } from "../executor/journal.ts";
 import { JOURNAL_FILE } from "../executor/run_journal.ts";
 import { findRun, listRuns, type RunView, viewOf } from "../runs/store.ts";
 import { rt } from "../runtime/mod.ts";
+import { delay } from "../runtime/delay.ts";
 import { styleFor } from "./style.ts";
 
 export const RUNS_HELP = `Usage: orch runs [--json] [--all]
@@ -189,7 +190,7 @@ async function tail(dir: string, id: string): Promise<number> {
       await rt.write(1, `orch (pid ${entry.pid}) exited while the run was active\n`);
       return 1;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await delay(200);
   }
 }
 

@@ -10,6 +10,8 @@ import { createMcpServer } from "../mcp_server/server.ts";
 import { type Expose, OrchService } from "../mcp_server/service.ts";
 import { StdioServerTransport } from "../mcp_server/stdio.ts";
 import { isErrno, rt } from "../runtime/mod.ts";
+import { signalExitCode } from "../runtime/signals.ts";
+import { randomToken } from "../runtime/token.ts";
 import { Session } from "../session.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
@@ -179,7 +181,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let stop: Promise<string>;
   let closeFace: () => Promise<void>;
   if (http) {
-    const token = auth === "none" ? undefined : rt.env("ORCH_HTTP_TOKEN") || generatedToken();
+    const token = auth === "none" ? undefined : rt.env("ORCH_HTTP_TOKEN") || randomToken(24);
     const face = createHttpApp({
       service,
       token,
@@ -237,10 +239,5 @@ export async function serveCommand(argv: string[]): Promise<number> {
   signals.off();
   await service.close();
   await closeFace().catch(() => {});
-  return why === "SIGINT" ? 130 : why === "SIGTERM" ? 143 : why === "SIGHUP" ? 129 : 0;
-}
-
-function generatedToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return why.startsWith("SIG") ? signalExitCode(why) : 0;
 }

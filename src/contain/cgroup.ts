@@ -10,7 +10,9 @@ import { join } from "node:path";
 import process from "node:process";
 import { rt } from "../runtime/mod.ts";
 import { unwatchCgroup, watchCgroup } from "../runtime/watchdog.ts";
-import { pidAlive, signalAll } from "./proc.ts";
+import { signalAll } from "./proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
+import { delay } from "../runtime/delay.ts";
 
 export type Controller = "pids" | "memory";
 
@@ -258,7 +260,7 @@ export class RunCgroup {
       const left = this.members();
       if (left.length === 0) return;
       signalAll(left, "SIGKILL");
-      await new Promise((r) => setTimeout(r, 20));
+      await delay(20);
     }
   }
 
@@ -274,7 +276,7 @@ export class RunCgroup {
         } catch (err) {
           if ((err as { code?: string }).code === "ENOENT") break;
           // EBUSY while the last tasks are reaped.
-          await new Promise((r) => setTimeout(r, 20));
+          await delay(20);
         }
       }
     }

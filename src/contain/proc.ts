@@ -70,16 +70,6 @@ export function commOf(pid: number): string | undefined {
   return read(`/proc/${pid}/comm`)?.trim();
 }
 
-/** True while a process with this pid exists (EPERM means it does, owned by someone else). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
-}
-
 /** When the process started, in clock ticks since boot: with the pid it names one process, even after pid reuse. */
 export function startTimeOf(pid: number): string | undefined {
   const text = read(`/proc/${pid}/stat`);

@@ -13,12 +13,8 @@ export { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 export { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/shared/transport.d.ts"
 export type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-// @ts-types="@modelcontextprotocol/sdk/server/mcp.d.ts"
-export { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 // @ts-types="@modelcontextprotocol/sdk/server/index.d.ts"
 export { Server } from "@modelcontextprotocol/sdk/server/index.js";
-// @ts-types="@modelcontextprotocol/sdk/server/stdio.d.ts"
-export { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 // @ts-types="@modelcontextprotocol/sdk/server/webStandardStreamableHttp.d.ts"
 export { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 // @ts-types="@modelcontextprotocol/sdk/types.d.ts"
@@ -34,7 +30,6 @@ export {
   ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
-  ProgressNotificationSchema,
   type ServerNotification,
   type Tool,
   ToolListChangedNotificationSchema,

@@ -7,7 +7,8 @@
 import { lstatSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { pidAlive, startTimeOf } from "../contain/proc.ts";
+import { startTimeOf } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
 
 export const MIB = 1024 * 1024;
 /** A folder holding more entries than this counts as over any bound (walking it would cost too much). */

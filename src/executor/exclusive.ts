@@ -11,7 +11,9 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { pidAlive, startTimeOf } from "../contain/proc.ts";
+import { startTimeOf } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
+import { delay } from "../runtime/delay.ts";
 
 /** Who holds a lock. */
 export interface LockHolder {
@@ -112,7 +114,7 @@ export class ExclusiveLocks {
         told = true;
         opts.onWait?.(holder);
       }
-      await sleep(POLL_MS, opts.signal);
+      await delay(POLL_MS, opts.signal); // an abort ends the wait; the loop's first line throws it
     }
   }
 
@@ -201,18 +203,4 @@ function breakStale(file: string, seen: LockHolder | undefined): void {
   } catch {
     // Gone already.
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

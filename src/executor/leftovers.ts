@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { NOBODY } from "../contain/sandbox.ts";
-import { currentUid, pidAlive, startTimeOf } from "../contain/proc.ts";
+import { currentUid, startTimeOf } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
 import { DEFAULT_UID_BASE, UID_SLOTS } from "./uid_pool.ts";
 import { rt } from "../runtime/mod.ts";
 

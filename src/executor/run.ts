@@ -12,6 +12,7 @@ import type { BeforeCallHook, RunScope } from "../ipc/scope.ts";
 import { Journal } from "./journal.ts";
 import { journalFor, journalStart } from "./run_journal.ts";
 import { rt } from "../runtime/mod.ts";
+import { signalExitCode } from "../runtime/signals.ts";
 import { contain, type Contained, ContainmentError, limitsHit } from "./containment.ts";
 import { describeHolder, ExclusiveBusyError, ExclusiveLocks } from "./exclusive.ts";
 import { DiskWatch, markActive, markDone, MIB, pruneRuns } from "./disk.ts";
@@ -254,9 +255,9 @@ export class Executor {
       }
       abort.attach(proc);
       const exit = await proc.done;
-      returncode = exit.code ?? 128 + signalNumber(exit.signal);
+      returncode = exit.code ?? signalExitCode(exit.signal);
       // bwrap (and the cgroup's shell) report a policy killed by signal N as exit status 128 + N.
-      if (returncode === 128 + SIGNALS.SIGXCPU!) say(`the policy used up its CPU time (${limits.cpuSeconds} s)`);
+      if (returncode === signalExitCode("SIGXCPU")) say(`the policy used up its CPU time (${limits.cpuSeconds} s)`);
     } catch (err) {
       if (abort.status) {
         returncode = 130;
@@ -409,22 +410,4 @@ function exclusiveHook(
       throw err;
     }
   };
-}
-
-const SIGNALS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGKILL: 9,
-  SIGSEGV: 11,
-  SIGPIPE: 13,
-  SIGTERM: 15,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-};
-
-function signalNumber(name: string | null): number {
-  return (name && SIGNALS[name]) || 0;
 }

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { errorText, PolicyError } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
-import { pidAlive } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
 import type { RunRequest } from "./types.ts";
 
 const IN_RUN = ".orch_session_state";

@@ -16,7 +16,7 @@ export interface RunRequest {
   /** The file it came from (tracebacks name it); absent for code strings. */
   path?: string;
   args?: string[];
-  /** Wall-clock seconds; clamped to [1, 86400]. */
+  /** Wall-clock seconds; capped at 86400; a value that is not a positive number gives the config's timeout (default 3600). */
   timeoutSec?: number;
   /** Per-run limits; absent ones come from the config's `orchestrator.limits`, then the defaults. */
   limits?: LimitOverrides;

@@ -20,7 +20,7 @@ export function staticHooks(
         sandbox: config.orchestrator.sandbox,
         roots: entry.type === "stdio" ? [entry.cwd ?? config.baseDir] : [],
       });
-      return { tools: res.tools, warnings: res.warnings, key: null };
+      return { tools: res.tools, warnings: res.warnings };
     },
     staticKey: (_server, entry) => staticKey(entry, config.baseDir),
   };

@@ -15,11 +15,9 @@ export interface ServerCommand {
   env?: Record<string, string>;
 }
 
-/** The interpreter to introspect with, the server's source file, and the module name for `-m`. */
+/** The server's source file (for `-m`, the module's file). */
 export interface ServerScript {
-  python: string;
   script: string;
-  module?: string;
 }
 
 const PYTHON = /^python(\d+(\.\d+)*)?$/;
@@ -41,8 +39,6 @@ interface Ctx {
   /** Where a relative path is looked up, in order. */
   dirs: string[];
   env: Record<string, string>;
-  /** Inside uv run or a shell: a bare interpreter name becomes "python3". */
-  wrapped: boolean;
   depth: number;
 }
 
@@ -60,7 +56,6 @@ export function resolveServerScript(
   const ctx: Ctx = {
     dirs: unique(cwd === undefined ? [base] : [cwd, base]),
     env: { ...entry.env },
-    wrapped: false,
     depth: 0,
   };
   const args = entry.args ?? [];
@@ -94,43 +89,42 @@ function resolveArgv(argv: string[], ctx: Ctx): Found {
 }
 
 function fromPython(command: string, args: string[], ctx: Ctx): Found {
-  const python = command.includes("/") ? path.resolve(ctx.dirs[0]!, command) : ctx.wrapped ? "python3" : command;
   const name = path.basename(command);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "--") return scriptIn(python, args[i + 1], name, ctx);
+    if (arg === "--") return scriptIn(args[i + 1], name, ctx);
     if (arg === "-") return { error: `${name} reads the program from standard input` };
     if (arg.startsWith("--")) {
       if (arg === "--check-hash-based-pycs") i++;
       continue;
     }
-    if (!arg.startsWith("-")) return scriptIn(python, arg, name, ctx);
+    if (!arg.startsWith("-")) return scriptIn(arg, name, ctx);
     // Short flags combine (-uB); -c, -m, -W and -X take the rest of the word or the next word.
     for (let j = 1; j < arg.length; j++) {
       const flag = arg[j]!;
       if (!"cmWX".includes(flag)) continue;
       const value = arg.slice(j + 1) || args[++i];
       if (flag === "c") return { error: `${name} -c runs inline code, not a script file` };
-      if (flag === "m") return moduleIn(python, value, ctx);
+      if (flag === "m") return moduleIn(value, ctx);
       break;
     }
   }
   return { error: `${name} is given no script` };
 }
 
-function scriptIn(python: string, file: string | undefined, what: string, ctx: Ctx): Found {
+function scriptIn(file: string | undefined, what: string, ctx: Ctx): Found {
   if (file === undefined || file === "") return { error: `${what} is given no script` };
   const tried = unique(path.isAbsolute(file) ? [file] : ctx.dirs.map((dir) => path.resolve(dir, file)));
   for (const candidate of tried) {
     // `python DIR` runs DIR/__main__.py.
     const main = path.join(candidate, "__main__.py");
-    if (existsSync(main)) return { python, script: main };
-    if (existsSync(candidate)) return { python, script: candidate };
+    if (existsSync(main)) return { script: main };
+    if (existsSync(candidate)) return { script: candidate };
   }
   return { error: `${file} not found (tried ${tried.join(", ")})` };
 }
 
-function moduleIn(python: string, module: string | undefined, ctx: Ctx): Found {
+function moduleIn(module: string | undefined, ctx: Ctx): Found {
   if (module === undefined || !MODULE_NAME.test(module)) {
     return { error: `-m is given no module name${module ? ` (got ${JSON.stringify(module)})` : ""}` };
   }
@@ -143,7 +137,7 @@ function moduleIn(python: string, module: string | undefined, ctx: Ctx): Found {
     for (const candidate of [`${rel}.py`, path.join(rel, "__main__.py"), path.join(rel, "__init__.py")]) {
       const file = path.join(root, candidate);
       tried.push(file);
-      if (existsSync(file)) return { python, script: file, module };
+      if (existsSync(file)) return { script: file };
     }
   }
   return { error: `module ${module} not found (tried ${tried.join(", ")})` };
@@ -177,10 +171,10 @@ function fromUv(args: string[], ctx: Ctx): Found {
   }
   if (sub !== "run") return { error: "uv is not given run" };
   const rest = args.slice(i);
-  const inner = { ...ctx, dirs, wrapped: true };
-  if (module) return moduleIn("python3", rest[0], inner);
+  const inner = { ...ctx, dirs };
+  if (module) return moduleIn(rest[0], inner);
   if (rest[0] === undefined) return { error: "uv run is given no command" };
-  if (script || rest[0].endsWith(".py")) return scriptIn("python3", rest[0], "uv run", inner);
+  if (script || rest[0].endsWith(".py")) return scriptIn(rest[0], "uv run", inner);
   return resolveArgv(rest, inner);
 }
 
@@ -193,7 +187,7 @@ function fromShell(name: string, args: string[], ctx: Ctx): Found {
     else if (arg.startsWith("-")) withC ||= arg.includes("c");
     else if (withC) {
       const parsed = splitShell(arg, ctx.env);
-      return "error" in parsed ? parsed : fromCommands(parsed, { ...ctx, wrapped: true }, `${name} -c string`);
+      return "error" in parsed ? parsed : fromCommands(parsed, ctx, `${name} -c string`);
     } else return { error: `${name} runs the file ${arg}, not a -c command string` };
   }
   return { error: `${name} is given no -c command string` };
@@ -286,7 +280,7 @@ function fromFastmcp(name: string, args: string[], ctx: Ctx): Found {
     // server.py:mcp names the object inside the file.
     const file = arg.replace(/^(.*\.py):[A-Za-z_][\w.]*$/, "$1");
     if (file.endsWith(".json")) return { error: `${name} ${sub} is given a config file (${file}), not a .py file` };
-    return scriptIn("python3", file, `${name} ${sub}`, { ...ctx, wrapped: true });
+    return scriptIn(file, `${name} ${sub}`, ctx);
   }
   return { error: `${name} ${sub} is given no server file` };
 }

@@ -30,87 +30,71 @@ globalThis.addEventListener("unload", () => rmSync(base, { recursive: true, forc
 
 Deno.test("resolveServerScript() finds python server.py beside the config", () => {
   assert.deepEqual(resolveServerScript({ command: "python", args: ["server.py"] }, base), {
-    python: "python",
     script: at("server.py"),
   });
 });
 
-Deno.test("resolveServerScript() skips interpreter flags and keeps the configured interpreter", () => {
+Deno.test("resolveServerScript() skips interpreter flags", () => {
   assert.deepEqual(
     resolveServerScript({ command: "python3", args: ["-u", "-X", "dev", "-Wignore", "server.py", "--flag"] }, base),
-    { python: "python3", script: at("server.py") },
+    { script: at("server.py") },
   );
   assert.deepEqual(resolveServerScript({ command: "python3.11", args: ["-uB", "--", "server.py"] }, base), {
-    python: "python3.11",
     script: at("server.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "/opt/venv/bin/python", args: ["server.py"] }, base), {
-    python: "/opt/venv/bin/python",
     script: at("server.py"),
   });
 });
 
-Deno.test("resolveServerScript() resolves a relative interpreter path against the cwd", () => {
+Deno.test("resolveServerScript() reads a relative interpreter path as an interpreter", () => {
   assert.deepEqual(resolveServerScript({ command: ".venv/bin/python", args: ["server.py"] }, base), {
-    python: at(".venv/bin/python"),
     script: at("server.py"),
   });
 });
 
 Deno.test("resolveServerScript() looks in cwd first, then in the config's folder", () => {
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["tool.py"], cwd: "sub" }, base), {
-    python: "python3",
     script: at("sub/tool.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["server.py"], cwd: "sub" }, base), {
-    python: "python3",
     script: at("server.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["server2.py"], cwd: other }, base), {
-    python: "python3",
     script: at("elsewhere/server2.py"),
   });
 });
 
 Deno.test("resolveServerScript() runs a directory's __main__.py", () => {
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["dirapp"] }, base), {
-    python: "python3",
     script: at("dirapp/__main__.py"),
   });
 });
 
 Deno.test("resolveServerScript() resolves python -m to a module file, __main__.py or __init__.py", () => {
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["-m", "pkg.module"] }, base), {
-    python: "python3",
     script: at("pkg/module.py"),
-    module: "pkg.module",
   });
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["-mpkg.app", "--port", "1"] }, base), {
-    python: "python3",
     script: at("pkg/app/__main__.py"),
-    module: "pkg.app",
   });
   assert.deepEqual(resolveServerScript({ command: "python", args: ["-u", "-m", "pkg.lib"] }, base), {
-    python: "python",
     script: at("pkg/lib/__init__.py"),
-    module: "pkg.lib",
   });
 });
 
 Deno.test("resolveServerScript() finds -m modules under src/ and on the entry's PYTHONPATH", () => {
   assert.deepEqual(resolveServerScript({ command: "python3", args: ["-m", "srcpkg.server"] }, base), {
-    python: "python3",
     script: at("src/srcpkg/server.py"),
-    module: "srcpkg.server",
   });
   assert.deepEqual(
     resolveServerScript({ command: "python3", args: ["-m", "deep.mod"], env: { PYTHONPATH: "/nowhere:extra" } }, base),
-    { python: "python3", script: at("extra/deep/mod.py"), module: "deep.mod" },
+    { script: at("extra/deep/mod.py") },
   );
 });
 
 Deno.test("resolveServerScript() reads uv run forms", () => {
-  const script = { python: "python3", script: at("server.py") };
+  const script = { script: at("server.py") };
   assert.deepEqual(resolveServerScript({ command: "uv", args: ["run", "server.py"] }, base), script);
   assert.deepEqual(
     resolveServerScript({ command: "uv", args: ["run", "--with", "mcp[cli]", "server.py"] }, base),
@@ -130,12 +114,11 @@ Deno.test("resolveServerScript() reads uv run forms", () => {
   assert.deepEqual(resolveServerScript({ command: "uv", args: ["run", "-m", "pkg.module"] }, base), {
     ...script,
     script: at("pkg/module.py"),
-    module: "pkg.module",
   });
 });
 
 Deno.test("resolveServerScript() follows uv --directory, before or after run", () => {
-  const script = { python: "python3", script: at("sub/tool.py") };
+  const script = { script: at("sub/tool.py") };
   assert.deepEqual(
     resolveServerScript({ command: "uv", args: ["run", "--directory", "sub", "tool.py"] }, base),
     script,
@@ -156,78 +139,70 @@ Deno.test("resolveServerScript() finds the script in a bash -c wrapper", () => {
       command: "bash",
       args: ["-c", `source /opt/ros/humble/setup.bash && python3 ${at("server.py")} --flag`],
     }, base),
-    { python: "python3", script: at("server.py") },
+    { script: at("server.py") },
   );
 });
 
 Deno.test("resolveServerScript() reads sh -lc with cd, exec and quoting", () => {
   assert.deepEqual(resolveServerScript({ command: "sh", args: ["-lc", "cd sub && exec python tool.py"] }, base), {
-    python: "python3",
     script: at("sub/tool.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "/bin/bash", args: ["-l", "-c", `python3 "my server.py"`] }, base), {
-    python: "python3",
     script: at("my server.py"),
   });
   assert.deepEqual(
     resolveServerScript({ command: "bash", args: ["-c", "python3 my\\ server.py 2>&1 | tee log"] }, base),
     {
-      python: "python3",
       script: at("my server.py"),
     },
   );
 });
 
-Deno.test("resolveServerScript() keeps an absolute interpreter inside a shell wrapper", () => {
+Deno.test("resolveServerScript() finds the script of an absolute interpreter inside a shell wrapper", () => {
   assert.deepEqual(
     resolveServerScript({ command: "bash", args: ["-c", "/opt/venv/bin/python3 -u server.py"] }, base),
-    { python: "/opt/venv/bin/python3", script: at("server.py") },
+    { script: at("server.py") },
   );
 });
 
 Deno.test("resolveServerScript() uses shell assignments, exports and the entry's env", () => {
   assert.deepEqual(resolveServerScript({ command: "bash", args: ["-c", "ROS_DOMAIN_ID=7 python3 server.py"] }, base), {
-    python: "python3",
     script: at("server.py"),
   });
   assert.deepEqual(
     resolveServerScript({ command: "bash", args: ["-c", "export PYTHONPATH=extra; python3 -m deep.mod"] }, base),
-    { python: "python3", script: at("extra/deep/mod.py"), module: "deep.mod" },
+    { script: at("extra/deep/mod.py") },
   );
   assert.deepEqual(
     resolveServerScript({ command: "bash", args: ["-c", 'python3 "${SRV}/tool.py"'], env: { SRV: at("sub") } }, base),
-    { python: "python3", script: at("sub/tool.py") },
+    { script: at("sub/tool.py") },
   );
 });
 
 Deno.test("resolveServerScript() skips shell commands that fail and takes the first that works", () => {
   assert.deepEqual(
     resolveServerScript({ command: "bash", args: ["-c", 'python3 -c "import rclpy" && python3 server.py'] }, base),
-    { python: "python3", script: at("server.py") },
+    { script: at("server.py") },
   );
 });
 
 Deno.test("resolveServerScript() reads env wrappers", () => {
   assert.deepEqual(resolveServerScript({ command: "env", args: ["X=1", "-u", "HOME", "python", "server.py"] }, base), {
-    python: "python",
     script: at("server.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "/usr/bin/env", args: ["-C", "sub", "python3", "tool.py"] }, base), {
-    python: "python3",
     script: at("sub/tool.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "env", args: ["-S", "python3 -u server.py"] }, base), {
-    python: "python3",
     script: at("server.py"),
   });
   assert.deepEqual(resolveServerScript({ command: "/usr/bin/env", args: ["bash", "-c", "python3 server.py"] }, base), {
-    python: "python3",
     script: at("server.py"),
   });
 });
 
 Deno.test("resolveServerScript() reads fastmcp run/dev and mcp run", () => {
-  const script = { python: "python3", script: at("server.py") };
+  const script = { script: at("server.py") };
   assert.deepEqual(resolveServerScript({ command: "fastmcp", args: ["run", "server.py"] }, base), script);
   assert.deepEqual(
     resolveServerScript({ command: "fastmcp", args: ["run", "--transport", "stdio", "server.py:mcp"] }, base),
@@ -243,7 +218,6 @@ Deno.test("resolveServerScript() reads fastmcp run/dev and mcp run", () => {
 
 Deno.test("resolveServerScript() splits a whole command line given as command", () => {
   assert.deepEqual(resolveServerScript({ command: "python3 -u server.py" }, base), {
-    python: "python3",
     script: at("server.py"),
   });
 });

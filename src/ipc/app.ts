@@ -29,8 +29,6 @@ export interface IpcAppDeps {
   catalog: () => Catalog | undefined;
   /** Discovers a server the catalog left out (a lazy run) before its first call is checked. */
   ensureServer?: (server: string) => Promise<void>;
-  /** A better "did you mean" than edit distance (e.g. catalog search): a tool name, or undefined. */
-  suggest?: (server: string, tool: string) => string | undefined;
   /** Largest request body accepted; default 16 MiB. */
   maxBodyBytes?: number;
   /** Set when served on TCP: Host and Origin must then name localhost (DNS rebinding). */
@@ -184,7 +182,7 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
       return unknownServerMessage(server, [...new Set([...index.keys(), ...names])]);
     }
     const allowed = [...tools].filter((t) => scope.allows(server, t));
-    return unknownToolMessage(server, tool, allowed, deps.suggest?.(server, tool));
+    return unknownToolMessage(server, tool, allowed);
   }
 
   async function callTool(req: ShimRequest): Promise<Answer> {

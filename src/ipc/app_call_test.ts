@@ -95,12 +95,6 @@ Deno.test("createIpcApp() lists some of the server's tools when no tool name is 
   );
 });
 
-Deno.test("createIpcApp() uses the suggest hook before edit distance", async () => {
-  const h = harness({ deps: { suggest: () => "set_velocity" } });
-  const [, body] = await answer(await h.call({ server: ROS, tool: "drive", arguments: {} }));
-  assert.equal(body.error, "unknown tool ros-mcp-server.drive; did you mean set_velocity?");
-});
-
 Deno.test("createIpcApp() answers 404 listing the servers for an unknown server", async () => {
   const h = harness();
   const [status, body] = await answer(await h.call({ server: "gazebo", tool: "spawn", arguments: {} }));

@@ -26,8 +26,6 @@ export interface IpcHostDeps {
   ensureServer?: (server: string) => Promise<void>;
   /** Says a warning (a call forwarded without its inputSchema check); default: stderr. */
   warn?: (line: string) => void;
-  /** Serve on TCP even where Unix sockets work (tests, odd platforms). */
-  preferTcp?: boolean;
 }
 
 const schemaIndex = new WeakMap<Catalog, Map<string, Map<string, JsonSchema>>>();
@@ -85,7 +83,7 @@ export class IpcHost {
       catalog: this.deps.catalog,
       ensureServer: this.deps.ensureServer,
     };
-    if (!this.deps.preferTcp && rt.env("ORCH_IPC_TCP") !== "1") {
+    if (rt.env("ORCH_IPC_TCP") !== "1") {
       const dir = createSocketDir();
       try {
         const { app, direct } = createIpcShim(base);
@@ -101,7 +99,7 @@ export class IpcHost {
     return { served, address: { url: served.address } };
   }
 
-  /** Stops serving and removes the socket folder; aborts runs still registered. */
+  /** Stops serving and removes the socket folder; runs still registered are not aborted. */
   async close(): Promise<void> {
     const started = this.#started;
     this.#started = undefined;

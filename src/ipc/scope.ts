@@ -6,6 +6,7 @@ import { CallDeniedError, errorText, PolicyError, RunAbortedError } from "../err
 import { compileGlobs, type ToolMatcher } from "../rules/glob.ts";
 import { checkInputSchema } from "../rules/arguments.ts";
 import { checkGuards, compileGuards, type Guard } from "../rules/guards.ts";
+import { randomToken } from "../runtime/token.ts";
 
 /** Asks a person (or a policy of the host) to approve one call: true = yes, a string = no, with the reason. */
 export type ConfirmHook = (server: string, tool: string, args: Record<string, unknown>) => Promise<boolean | string>;
@@ -89,13 +90,6 @@ interface Decision {
 // make up names forever: the decision cache is dropped when it grows past this.
 const MAX_DECISIONS = 4096;
 
-function newToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 function noop(): void {}
 
 /**
@@ -162,7 +156,7 @@ export class ScopeCall implements CallCancel {
 export class RunScope {
   readonly runId: string;
   /** 32 random bytes, base64url: the bearer token the policy presents. */
-  readonly token: string = newToken();
+  readonly token: string = randomToken(32);
   readonly maxCalls: number | null;
   callsMade = 0;
   inFlight = 0;

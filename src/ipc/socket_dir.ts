@@ -6,6 +6,8 @@
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
+import { currentUid } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
 
 export interface SocketDir {
   /** The private directory; remove it with removeSocketDir(). */
@@ -26,10 +28,6 @@ const UNCLAIMED_GRACE_MS = 60_000;
 const SOCKET_NAME = "ipc.sock";
 const PID_FILE = "pid";
 
-function currentUid(): number | string {
-  return process.getuid?.() ?? "user";
-}
-
 function isDir(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -38,18 +36,8 @@ function isDir(path: string): boolean {
   }
 }
 
-/** True when a process with this pid exists (EPERM means it does, owned by someone else). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
-}
-
 function prefix(): string {
-  return `orch-${currentUid()}-`;
+  return `orch-${currentUid() ?? "user"}-`;
 }
 
 function defaultBase(): string {
@@ -83,7 +71,7 @@ export function removeSocketDir(target: SocketDir | string): void {
  * Never follows symlinks and never touches another user's directory; returns what it removed.
  */
 export function cleanStaleSocketDirs(base: string): string[] {
-  const uid = process.getuid?.();
+  const uid = currentUid();
   const removed: string[] = [];
   let names: string[];
   try {

@@ -52,9 +52,8 @@ export function unknownToolMessage(
   server: string,
   tool: string,
   tools: readonly string[],
-  suggested?: string,
 ): string {
-  const near = suggested ?? closestName(tool, tools);
+  const near = closestName(tool, tools);
   if (near !== undefined) return `unknown tool ${server}.${tool}; did you mean ${near}?`;
   return `unknown tool ${server}.${tool}; ${server} has: ${listNames(tools)}`;
 }

@@ -17,23 +17,12 @@ import { ProgressLines } from "./progress.ts";
 import { callLine } from "../executor/journal.ts";
 import type { OrchService } from "./service.ts";
 import { CancelRunArgs, describeArgsError, GetRunArgs } from "./tools.ts";
+import { delay } from "../runtime/delay.ts";
 
 /** Longest get_run wait an agent may ask for, in seconds. */
 const MAX_POLL_S = 600;
 /** How long cancel_run waits for the run to end (onAbort calls included), in ms. */
 const CANCEL_WAIT_MS = 20_000;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
 
 /** Starts a run on the service's run book with live hooks for the request that waits on it. */
 export function startLive(
@@ -110,7 +99,7 @@ export async function executeLive(
   const bound = new AbortController();
   const waitS = wait ?? service.runsConfig.waitSeconds;
   try {
-    await Promise.race([run.done, sleep(waitS * 1000, bound.signal)]);
+    await Promise.race([run.done, delay(waitS * 1000, bound.signal)]);
   } finally {
     bound.abort();
     extra.signal.removeEventListener("abort", onCancel);
@@ -190,7 +179,7 @@ export async function cancelRun(service: OrchService, raw: unknown): Promise<Cal
   }
   run.cancelRequested = true;
   run.abort("cancelled by cancel_run");
-  await Promise.race([run.done, sleep(CANCEL_WAIT_MS)]);
+  await Promise.race([run.done, delay(CANCEL_WAIT_MS)]);
   return jsonResult({
     run_id: run.id,
     cancelled: true,

@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { errorText, OrchError } from "../errors.ts";
-import { pidAlive } from "../contain/proc.ts";
+import { pidAlive } from "../runtime/pid.ts";
+import { currentUid } from "../contain/proc.ts";
 import { rt } from "../runtime/mod.ts";
 
 /** One run as the board lists it. */
@@ -43,7 +44,7 @@ export type StopRun = (reason: string) => Promise<string>;
 
 /** The board folder for this user (created 0700; refused when someone else could read it). */
 export function boardDir(create = true): string {
-  const uid = process.getuid?.();
+  const uid = currentUid();
   const explicit = rt.env("ORCH_RUNTIME_DIR");
   const xdg = rt.env("XDG_RUNTIME_DIR");
   const dir = explicit || (xdg ? join(xdg, "orch") : join(tmpdir(), `orch-${uid ?? "user"}`));

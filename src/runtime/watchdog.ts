@@ -11,6 +11,7 @@
  */
 import process from "node:process";
 import { rt } from "./mod.ts";
+import { pidAlive } from "./pid.ts";
 import type { ChildProcess, SpawnOptions } from "./types.ts";
 
 // Lines: "+ PGID" / "- PGID" (process groups), "c FILE" / "u FILE" (a cgroup.procs file).
@@ -90,12 +91,7 @@ function send(line: string): void {
 }
 
 function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
+  return pidAlive(-pgid);
 }
 
 /** Forgets groups that have emptied since their leader exited (so a reused pgid is never killed). */

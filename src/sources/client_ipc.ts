@@ -16,6 +16,7 @@ import {
 } from "../errors.ts";
 import { isForceStop, resultFromClient } from "./client_ipc_result.ts";
 import type { CallOptions, ToolSource } from "./types.ts";
+import { delay } from "../runtime/delay.ts";
 
 /** The name errors carry when the client's IPC itself fails, not one of its servers. */
 export const CLIENT_IPC = "client-ipc";
@@ -32,10 +33,6 @@ export interface ClientIpcOptions {
   expected?: readonly string[];
   /** Servers the client's config disables: never exposed (the client lists them anyway). */
   disabled?: readonly string[];
-  /** How long one `GET /list_tools` may take (ms); default 10 000. */
-  listTimeoutMs?: number;
-  /** How long one tool call may take when the caller sets no timeout (ms); default 300 000. */
-  callTimeoutMs?: number;
   /** For tests. */
   fetch?: typeof fetch;
 }
@@ -64,6 +61,10 @@ interface Answer {
 class BadAnswer extends Error {}
 
 const LIST_FRESH_MS = 1000;
+/** How long one `GET /list_tools` may take (ms). */
+const LIST_TIMEOUT_MS = 10_000;
+/** How long one tool call may take when the caller sets no timeout (ms). */
+const CALL_TIMEOUT_MS = 300_000;
 
 /** A description without the `[server] ` prefix the client adds (`[server] undefined` when there was none). */
 function ownDescription(server: string, text: string): string {
@@ -71,18 +72,6 @@ function ownDescription(server: string, text: string): string {
   if (!text.startsWith(prefix)) return text;
   const own = text.slice(prefix.length);
   return own === "undefined" ? "" : own;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** A ToolSource over the MCP client's IPC. */
@@ -144,7 +133,7 @@ export class ClientIpc implements ToolSource {
 
   async #loadWithRetry(signal: AbortSignal | undefined, waitMs: number): Promise<Map<string, ToolInfo[]>> {
     const until = Date.now() + waitMs;
-    let delay = 100;
+    let pauseMs = 100;
     let attempts = 0;
     let previous: string | undefined;
     for (;;) {
@@ -167,14 +156,14 @@ export class ClientIpc implements ToolSource {
         if (err instanceof BadAnswer) throw this.#listError(err, attempts, waitMs);
         lastError = err;
       }
-      const stop = signal?.aborted || this.#closed.signal.aborted || Date.now() + delay > until;
+      const stop = signal?.aborted || this.#closed.signal.aborted || Date.now() + pauseMs > until;
       if (stop) {
         if (lastError !== undefined && !this.#loaded) throw this.#listError(lastError, attempts, waitMs);
         if (!this.#expected && this.#tools.size > 0) this.#listing.complete = true;
         return this.#tools;
       }
-      await sleep(delay, signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal);
-      delay = Math.min(delay * 2, 2000);
+      await delay(pauseMs, signal ? AbortSignal.any([signal, this.#closed.signal]) : this.#closed.signal);
+      pauseMs = Math.min(pauseMs * 2, 2000);
     }
   }
 
@@ -219,7 +208,7 @@ export class ClientIpc implements ToolSource {
       "GET",
       "/list_tools",
       undefined,
-      this.#opts.listTimeoutMs ?? 10_000,
+      LIST_TIMEOUT_MS,
       signal,
     );
     if (status >= 500) throw new Error(`HTTP ${status}: ${String(body.error ?? "server error")}`);
@@ -289,7 +278,7 @@ export class ClientIpc implements ToolSource {
         "POST",
         "/call_tool",
         { server, tool, arguments: args },
-        opts.timeoutMs ?? this.#opts.callTimeoutMs ?? 300_000,
+        opts.timeoutMs ?? CALL_TIMEOUT_MS,
         signal,
       );
     } catch (err) {

@@ -60,8 +60,6 @@ interface ServerState {
 export interface UpstreamPoolOptions {
   /** Folder for per-server logs (stderr, stray stdout). */
   logDir?: string;
-  /** Environment servers inherit before their own `env`; default: orch's own. */
-  baseEnv?: Record<string, string>;
 }
 
 /** Describes how a stdio server ended, for messages. */
@@ -194,7 +192,7 @@ export class UpstreamPool implements ToolSource {
         command: entry.command,
         args: entry.args,
         cwd: entry.cwd ?? this.config.baseDir,
-        env: { ...(this.opts.baseEnv ?? rt.envObject()), ...entry.env },
+        env: { ...rt.envObject(), ...entry.env },
         logFile: this.logFile(server),
         label: server,
         maxMessageBytes: maxMessageBytes(entry),

@@ -47,51 +47,92 @@ export function writeConfig(dir: string, config: unknown, name = "mcp_servers_co
   return path;
 }
 
+/** orch's environment for a test: a private cache and board, no colour, and `env` on top. */
+export function orchEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ORCH_CACHE_DIR: tempDir("orch-cache-"), ...env })) {
+    if (v !== undefined) out[k] = v;
+  }
+  out.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
+  out.NO_COLOR = "1";
+  return out;
+}
+
 export interface OrchResult {
   code: number | null;
   signal: string | null;
   stdout: string;
   stderr: string;
+  /** Bytes written to stdout (all of them, also when `keepStdout` limited what was kept). */
+  stdoutBytes: number;
+  /** Largest resident set of the process seen while it ran, in bytes (0 when not sampled). */
+  maxRss: number;
+  durationMs: number;
 }
 
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /** Written to stdin (which is closed after it). */
   stdin?: string;
   timeoutMs?: number;
   /** Called with the child once started (to send signals). */
   onStart?: (pid: number) => void;
   /** Called for each stdout chunk. */
   onStdout?: (text: string) => void;
+  /** Keep only the last this-many characters of stdout (the rest is counted). */
+  keepStdout?: number;
+  /** Sample the process's memory while it runs. */
+  sampleRss?: boolean;
 }
 
-/** Runs orch with `args`; the cache goes to a private folder unless ORCH_CACHE_DIR is given. */
-export function runOrch(args: string[], opts: RunOptions = {}): Promise<OrchResult> {
-  const [cmd, ...pre] = orchArgv();
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
-  env.ORCH_CACHE_DIR ??= tempDir("orch-cache-");
-  env.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
-  env.NO_COLOR = "1";
+/** Runs `argv` with exactly `env` in `cwd` and collects what it wrote; SIGKILLed after `timeoutMs` (60 s). */
+export function collect(
+  argv: string[],
+  env: Record<string, string>,
+  cwd: string,
+  opts: Omit<RunOptions, "cwd" | "env"> = {},
+): Promise<OrchResult> {
+  const started = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd!, [...pre, ...args], { cwd: opts.cwd ?? tempDir(), env, stdio: "pipe" });
+    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: "pipe" });
     let stdout = "";
     let stderr = "";
+    let stdoutBytes = 0;
+    let maxRss = 0;
+    const keep = opts.keepStdout ?? Infinity;
     child.stdout.on("data", (d: Uint8Array) => {
+      stdoutBytes += d.length;
       const text = new TextDecoder().decode(d);
-      stdout += text;
+      stdout = (stdout + text).slice(-keep);
       opts.onStdout?.(text);
     });
     child.stderr.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
+    const sampler = opts.sampleRss
+      ? setInterval(() => {
+        try {
+          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
+          maxRss = Math.max(maxRss, kb * 1024);
+        } catch {
+          // Gone.
+        }
+      }, 50)
+      : undefined;
     const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
     child.on("error", reject);
     child.on("spawn", () => opts.onStart?.(child.pid!));
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolvePromise({ code, signal, stdout, stderr });
+      clearInterval(sampler);
+      resolvePromise({ code, signal, stdout, stderr, stdoutBytes, maxRss, durationMs: performance.now() - started });
     });
     child.stdin.end(opts.stdin ?? "");
   });
+}
+
+/** Runs orch with `args`; the cache goes to a private folder unless `opts.env` names ORCH_CACHE_DIR. */
+export function runOrch(args: string[], opts: RunOptions = {}): Promise<OrchResult> {
+  return collect([...orchArgv(), ...args], orchEnv(opts.env), opts.cwd ?? tempDir(), opts);
 }
 
 /** PIDs of live processes whose environment holds `tag`. */

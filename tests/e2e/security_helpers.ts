@@ -3,7 +3,7 @@
  * the hostile policies of tests/fixtures/policies, orch started as another user (root -> nobody),
  * and what this machine can contain (so a test that needs bubblewrap skips, saying why).
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
   chmodSync,
   chownSync,
@@ -21,7 +21,19 @@ import { dirname, join, resolve } from "node:path";
 import process from "node:process";
 import { probePidsCgroup } from "../../src/contain/cgroup.ts";
 import { probeSandbox, type SandboxSupport } from "../../src/contain/sandbox.ts";
-import { BIN, newTag, orchArgv, pyServer, ROOT, tempDir, writeConfig } from "./helpers.ts";
+import {
+  BIN,
+  collect,
+  newTag,
+  orchArgv,
+  orchEnv,
+  type OrchResult,
+  pyServer,
+  ROOT,
+  type RunOptions,
+  tempDir,
+  writeConfig,
+} from "./helpers.ts";
 
 export const NOBODY = 65534;
 
@@ -177,43 +189,20 @@ export function skip(name: string, why: string): void {
   console.log(`SKIP ${name}: ${why}`);
 }
 
-export interface Spawned {
-  code: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  /** Bytes written to stdout (all of them, also when `keepStdout` limited what was kept). */
-  stdoutBytes: number;
-  /** Largest resident set of the orch process seen while it ran, in bytes (0 when not sampled). */
-  maxRss: number;
-  durationMs: number;
-}
+export type Spawned = OrchResult;
 
-export interface SpawnOptions {
-  env?: Record<string, string | undefined>;
-  cwd?: string;
+export interface SpawnOptions extends RunOptions {
   /** Run orch as this user (only when the tests run as root): `setpriv` changes to uid and gid. */
   asUid?: number;
   /** Put orch in a new session without a controlling terminal (`setsid`). */
   noTty?: boolean;
   /** Commands to put in front of orch (e.g. the pty driver). */
   wrapper?: string[];
-  /** Keep only the last this-many characters of stdout (the rest is counted). */
-  keepStdout?: number;
-  /** Sample orch's memory while it runs. */
-  sampleRss?: boolean;
-  onStdout?: (text: string) => void;
-  onStart?: (pid: number) => void;
-  timeoutMs?: number;
-  /** Written to orch's stdin (which is closed after it). */
-  stdin?: string;
 }
 
-/** A private cache, no colour, and for another user a HOME and (from source) a DENO_DIR of its own. */
+/** orchEnv(), and for another user a HOME, a cache in it and (from source) a DENO_DIR of its own. */
 function baseEnv(opts: SpawnOptions): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...opts.env })) if (v !== undefined) env[k] = v;
-  env.NO_COLOR = "1";
+  const env = orchEnv(opts.env);
   if (opts.asUid !== undefined) {
     const home = tempDir("orch-user-");
     chownSync(home, opts.asUid, opts.asUid);
@@ -224,10 +213,7 @@ function baseEnv(opts: SpawnOptions): Record<string, string> {
     chownSync(denoDir, opts.asUid, opts.asUid);
     env.DENO_DIR = denoDir;
     env.ORCH_CACHE_DIR = join(home, "cache");
-  } else {
-    env.ORCH_CACHE_DIR ??= tempDir("orch-cache-");
   }
-  env.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
   return env;
 }
 
@@ -240,43 +226,8 @@ export function spawnOrch(args: string[], opts: SpawnOptions = {}): Promise<Spaw
   }
   // Another user may not reach the checkout: it gets the readable copy.
   argv.push(...(opts.asUid !== undefined ? readable().argv : orchArgv()), ...args);
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const env = baseEnv(opts);
-    const cwd = opts.cwd ?? (opts.asUid !== undefined ? env.HOME : tempDir());
-    const child = spawn(argv[0]!, argv.slice(1), { cwd, env, stdio: "pipe" });
-    let stdout = "";
-    let stderr = "";
-    let stdoutBytes = 0;
-    let maxRss = 0;
-    const keep = opts.keepStdout ?? Infinity;
-    child.stdout.on("data", (d: Uint8Array) => {
-      stdoutBytes += d.length;
-      const text = new TextDecoder().decode(d);
-      stdout = (stdout + text).slice(-keep);
-      opts.onStdout?.(text);
-    });
-    child.stderr.on("data", (d: Uint8Array) => (stderr += new TextDecoder().decode(d)));
-    const sampler = opts.sampleRss
-      ? setInterval(() => {
-        try {
-          const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
-          maxRss = Math.max(maxRss, kb * 1024);
-        } catch {
-          // Gone.
-        }
-      }, 50)
-      : undefined;
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
-    child.on("error", reject);
-    child.on("spawn", () => opts.onStart?.(child.pid!));
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      clearInterval(sampler);
-      resolve({ code, signal, stdout, stderr, stdoutBytes, maxRss, durationMs: performance.now() - started });
-    });
-    child.stdin.end(opts.stdin ?? "");
-  });
+  const env = baseEnv(opts);
+  return collect(argv, env, opts.cwd ?? (opts.asUid !== undefined ? env.HOME! : tempDir()), opts);
 }
 
 /** `key: value` lines a fixture policy printed. */

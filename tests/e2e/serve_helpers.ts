@@ -3,18 +3,20 @@
  * orch over stdio (orch started from orchArgv(), so ORCH_BIN runs the binary)
  * or over Streamable HTTP, and a config of the simulated robot cell.
  */
+import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import process from "node:process";
 import {
   type CallToolResult,
+  CallToolResultSchema,
   Client,
   StdioClientTransport,
   StreamableHTTPClientTransport,
 } from "../../src/deps/mcp_sdk.ts";
-import { newTag, orchArgv, pyServer, PYTHON_SERVERS, ROOT, tempDir, writeConfig } from "./helpers.ts";
+import { newTag, orchArgv, orchEnv, pyServer, PYTHON_SERVERS, ROOT, tempDir, writeConfig } from "./helpers.ts";
 
-export { ROOT };
+export { orchEnv, ROOT };
 
 /** A config with the three simulated robot servers, a private world, and `extra` merged in. */
 export function robotConfig(extra: Record<string, unknown> = {}, tag = newTag()) {
@@ -28,17 +30,6 @@ export function robotConfig(extra: Record<string, unknown> = {}, tag = newTag())
   const { mcpServers, ...rest } = extra as { mcpServers?: Record<string, unknown> };
   const path = writeConfig(dir, { mcpServers: { ...servers, ...mcpServers }, ...rest });
   return { dir, path, tag };
-}
-
-/** orch's environment for a test: private cache, no colour, and `env` on top. */
-export function orchEnv(env: Record<string, string | undefined> = {}): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ORCH_CACHE_DIR: tempDir("orch-cache-"), ...env })) {
-    if (v !== undefined) out[k] = v;
-  }
-  out.ORCH_RUNTIME_DIR ??= tempDir("orch-board-");
-  out.NO_COLOR = "1";
-  return out;
 }
 
 export interface StdioOrch {
@@ -179,4 +170,42 @@ export function postToSession(
     },
     body: JSON.stringify(message),
   });
+}
+
+/** The tools `orch serve` lists, sorted. */
+export const ORCH_TOOLS = [
+  "cancel_run",
+  "execute_composed_code",
+  "get_api_documentation",
+  "get_run",
+  "list_available_tools",
+  "refresh_tools",
+  "search_tools",
+];
+
+/**
+ * Calls `execute_composed_code` and cancels it from the client once the policy prints `run <id>`
+ * (as progress); `onRun` sees the id first. Resolves with the id once the call has been rejected.
+ */
+export async function callCancelledAtRun(
+  client: Client,
+  args: Record<string, unknown>,
+  onRun: (runId: string) => void = () => {},
+): Promise<string> {
+  const ac = new AbortController();
+  let runId = "";
+  const call = client.callTool({ name: "execute_composed_code", arguments: args }, CallToolResultSchema, {
+    signal: ac.signal,
+    timeout: 60_000,
+    onprogress: (p) => {
+      const m = /^run (\S+)$/.exec(p.message ?? "");
+      if (!m) return;
+      runId = m[1]!;
+      onRun(runId);
+      ac.abort("the user pressed stop");
+    },
+  });
+  await assert.rejects(call);
+  assert.ok(runId, "the policy never printed its run id");
+  return runId;
 }

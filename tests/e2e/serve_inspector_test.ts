@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { orchArgv, ROOT, survivors, tempDir } from "./helpers.ts";
-import { robotConfig, startHttp } from "./serve_helpers.ts";
+import { ORCH_TOOLS, robotConfig, startHttp } from "./serve_helpers.ts";
 
 const NODE = join(ROOT, "node_modules", ".bin", "node");
 const INSPECTOR = join(
@@ -59,15 +59,7 @@ Deno.test({
     const cfg = robotConfig();
     const env = { ORCH_CONFIG: cfg.path, ORCH_CACHE_DIR: tempDir("orch-cache-") };
     const listed = await inspector(["--method", "tools/list"], env) as { tools: { name: string }[] };
-    assert.deepEqual(listed.tools.map((t) => t.name).sort(), [
-      "cancel_run",
-      "execute_composed_code",
-      "get_api_documentation",
-      "get_run",
-      "list_available_tools",
-      "refresh_tools",
-      "search_tools",
-    ]);
+    assert.deepEqual(listed.tools.map((t) => t.name).sort(), ORCH_TOOLS);
     const code = "s = ros_mcp_server__get_robot_state()\nprint('state keys', len(s) > 0)";
     const called = await inspector(
       ["--method", "tools/call", "--tool-name", "execute_composed_code", "--tool-arg", `code=${code}`],

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CallToolResultSchema } from "../../src/deps/mcp_sdk.ts";
-import { connectStdio, eventually, robotConfig, structured, textOf } from "./serve_helpers.ts";
+import { callCancelledAtRun, connectStdio, eventually, robotConfig, structured, textOf } from "./serve_helpers.ts";
 import { join } from "node:path";
 import { FIXTURE_SERVERS, newTag, processesWithTag, pyServer, survivors } from "./helpers.ts";
 
@@ -70,26 +70,8 @@ Deno.test("orch serve streams output lines as progress and aborts a run the clie
         "print('run', os.environ['ORCH_RUN_ID'], flush=True)",
         "time.sleep(120)",
       ].join("\n");
-      const ac = new AbortController();
-      let runId = "";
       let before: number[] = [];
-      const call = orch.client.callTool(
-        { name: "execute_composed_code", arguments: { code } },
-        CallToolResultSchema,
-        {
-          signal: ac.signal,
-          timeout: 60_000,
-          onprogress: (p) => {
-            const m = /^run (\S+)$/.exec(p.message ?? "");
-            if (!m) return;
-            runId = m[1]!;
-            before = processesWithTag(runId);
-            ac.abort("the user pressed stop");
-          },
-        },
-      );
-      await assert.rejects(call);
-      assert.ok(runId, "the policy never printed its run id");
+      const runId = await callCancelledAtRun(orch.client, { code }, (id) => before = processesWithTag(id));
       assert.ok(before.length >= 2, `expected the policy and its child, found ${before}`);
       const cancelledAt = Date.now();
       assert.ok(await eventually(() => processesWithTag(runId).length === 0, 10_000), "the run's processes survived");

@@ -7,9 +7,16 @@ import assert from "node:assert/strict";
 import { chmodSync, chownSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
-import { CallToolResultSchema } from "../../src/deps/mcp_sdk.ts";
 import { processesWithTag, survivors, tempDir } from "./helpers.ts";
-import { connectStdio, eventually, robotConfig, startHttp, type StdioOrch, structured } from "./serve_helpers.ts";
+import {
+  callCancelledAtRun,
+  connectStdio,
+  eventually,
+  robotConfig,
+  startHttp,
+  type StdioOrch,
+  structured,
+} from "./serve_helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -103,24 +110,7 @@ Deno.test("execute_composed_code sessions keep state across calls and end cleanl
         await inSession(orch, "cancel", "armed = True");
         const code =
           "import os, time\nprint('run', os.environ['ORCH_RUN_ID'], flush=True)\narmed = False\ntime.sleep(60)";
-        const ac = new AbortController();
-        let runId = "";
-        const call = orch.client.callTool(
-          { name: "execute_composed_code", arguments: { code, session_id: "cancel", persistent: true } },
-          CallToolResultSchema,
-          {
-            signal: ac.signal,
-            timeout: 60_000,
-            onprogress: (p) => {
-              const m = /^run (\S+)$/.exec(p.message ?? "");
-              if (!m) return;
-              runId = m[1]!;
-              ac.abort("the user pressed stop");
-            },
-          },
-        );
-        await assert.rejects(call);
-        assert.ok(runId, "the policy never printed its run id");
+        await callCancelledAtRun(orch.client, { code, session_id: "cancel", persistent: true });
         assert.ok(await eventually(() => /session cancel ended: the call was aborted/.test(orch.stderr()), 15_000));
         const next = await inSession(orch, "cancel", "print(armed)");
         assert.equal(next.status, "failed");

@@ -3,7 +3,7 @@
  * simulated robot cell: every tool's exact result shape, and bad input.
  */
 import assert from "node:assert/strict";
-import { connectStdio, robotConfig, structured, textOf } from "./serve_helpers.ts";
+import { connectStdio, ORCH_TOOLS, robotConfig, structured, textOf } from "./serve_helpers.ts";
 import { survivors } from "./helpers.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -14,15 +14,7 @@ Deno.test("orch serve over stdio offers its tools and answers each with the seed
   try {
     await t.step("orch serve lists its seven tools and nothing else", async () => {
       const { tools } = await orch.client.listTools();
-      assert.deepEqual(tools.map((x) => x.name).sort(), [
-        "cancel_run",
-        "execute_composed_code",
-        "get_api_documentation",
-        "get_run",
-        "list_available_tools",
-        "refresh_tools",
-        "search_tools",
-      ]);
+      assert.deepEqual(tools.map((x) => x.name).sort(), ORCH_TOOLS);
       const exec = tools.find((x) => x.name === "execute_composed_code")!;
       assert.deepEqual(exec.inputSchema.required, ["code"]);
       assert.match(exec.description!, /ToolError/);

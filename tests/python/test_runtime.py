@@ -94,10 +94,6 @@ class ResultTest(ShimTestCase):
             self.shim.handler = lambda s, t, a, text=text: content_answer([{"type": "text", "text": text}])
             self.assertEqual(rt.call_tool("demo", "x"), want, text)
 
-    def test_call_tool_uses_result_when_content_is_absent(self):
-        self.shim.handler = lambda s, t, a: (200, {"success": True, "result": {"ok": 1}})
-        self.assertEqual(rt.call_tool("demo", "x"), {"ok": 1})
-
     def test_call_tool_returns_single_resource_item_as_dict(self):
         item = {"type": "resource", "resource": {"uri": "mem://a", "text": "hi"}}
         self.shim.handler = lambda s, t, a: content_answer([item])

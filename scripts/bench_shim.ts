@@ -1,12 +1,12 @@
 /**
  * Per-call time of `POST /call_tool` through `app.request` with a no-op source: the TypeScript
- * overhead of the shim's hot path. Runtime-neutral: `deno run -A src/ipc/app_bench.ts` or
- * `bun run src/ipc/app_bench.ts`.
+ * overhead of the shim's hot path. Runtime-neutral: `deno run -A scripts/bench_shim.ts` or
+ * `bun run scripts/bench_shim.ts`.
  */
 import { Hono } from "hono";
-import { Http1Connection } from "../runtime/http1.ts";
-import { harness } from "./_harness.ts";
-import { createIpcShim } from "./app.ts";
+import { Http1Connection } from "../src/runtime/http1.ts";
+import { harness } from "../src/ipc/_harness.ts";
+import { createIpcShim } from "../src/ipc/app.ts";
 
 const WARMUP = 5_000;
 const CALLS = 20_000;

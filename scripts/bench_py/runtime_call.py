@@ -1,6 +1,6 @@
 """Micro-benchmark of the policy runtime's per-call cost (not a test).
 
-    python3 tests/python/bench_runtime.py [-n CALLS]
+    python3 scripts/bench_py/runtime_call.py [-n CALLS]
 
 Each server runs in a process of its own so the client's CPU time can be
 measured apart from the server's:
@@ -31,9 +31,10 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "templates")
-sys.path[:0] = [TEMPLATES, HERE]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATES = os.path.join(ROOT, "templates")
+SHIM_DIR = os.path.join(ROOT, "tests", "python")  # the fake shim is the Python tests' own
+sys.path[:0] = [TEMPLATES, SHIM_DIR]
 
 import orch_runtime  # noqa: E402
 from fake_shim import TOKEN  # noqa: E402
@@ -208,7 +209,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         shim_path = os.path.join(tmp, "shim.sock")
         canned_path = os.path.join(tmp, "canned.sock")
-        procs = [start([os.path.join(HERE, "fake_shim.py"), "--socket", shim_path]),
+        procs = [start([os.path.join(SHIM_DIR, "fake_shim.py"), "--socket", shim_path]),
                  start([os.path.abspath(__file__), "--canned-server", canned_path])]
         try:
             print("python %s, %d calls each" % (sys.version.split()[0], opts.n))
