@@ -249,15 +249,15 @@ Deno.test(
         await eventually(() => existsSync(join(out, "d", "three.txt")), 30_000),
         `the session's files never arrived: ${orch.stderr()}`,
       );
-      for (const f of ["one.txt", "two.txt", "d/three.txt"]) {
-        assert.equal(readFileSync(join(out, f), "utf8"), f);
-        assert.equal(statSync(join(out, f)).uid, 1234, f);
-      }
-      // The line is written once the copy is done, a moment after the last file appears.
+      // The line is written once the whole copy is done: files land in no set order.
       assert.ok(
         await eventually(() => /session files: output: 3 file\(s\) handed to/.test(orch.stderr()), 30_000),
         orch.stderr(),
       );
+      for (const f of ["one.txt", "two.txt", "d/three.txt"]) {
+        assert.equal(readFileSync(join(out, f), "utf8"), f);
+        assert.equal(statSync(join(out, f)).uid, 1234, f);
+      }
     } finally {
       await orch.close();
     }

@@ -191,7 +191,8 @@ Deno.test("orch serve refuses bad input to execute_composed_code with clear word
 
     await t.step("a short timeout ends a sleeping policy with status timeout", async () => {
       const res = structured(
-        await exec({ code: "import time\nprint('start', flush=True)\ntime.sleep(60)", timeout: 2 }),
+        // 5 s: under load Python may need more than 2 s to print "start".
+        await exec({ code: "import time\nprint('start', flush=True)\ntime.sleep(60)", timeout: 5 }),
       );
       assert.equal(res.status, "timeout");
       assert.equal(res.returncode, 124);
