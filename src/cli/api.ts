@@ -4,8 +4,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { ASSETS } from "../assets.ts";
-import { searchTools } from "../catalog/search.ts";
-import { apiModel, entrySignature, generateApi, renderDocs } from "../codegen/mod.ts";
+import { entrySignature, generateApi, renderDocs, searchEntries } from "../codegen/mod.ts";
 import { unknownServerMessage, UsageError } from "../errors.ts";
 import { RUNTIME_FILES } from "../codegen/api_dir.ts";
 import { rt } from "../runtime/mod.ts";
@@ -90,14 +89,12 @@ export async function searchCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number >= 1`);
   return await withContext(values.config, async (ctx) => {
     const catalog = await loadCatalog(ctx, { refresh: values.refresh });
-    const hits = searchTools(catalog, query, limit);
-    const model = apiModel(catalog);
-    const signature = (server: string, tool: string) => entrySignature(model.lookup(server, tool)!);
+    const hits = searchEntries(catalog, query, limit);
     if (values.json) {
       const doc = hits.map((h) => ({
         server: h.server,
         tool: h.tool.name,
-        signature: signature(h.server, h.tool.name),
+        signature: entrySignature(h),
         description: h.tool.description ?? "",
       }));
       await rt.write(1, JSON.stringify(doc, null, 2) + "\n");
@@ -107,7 +104,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
     } else {
       const lines = hits.map((h) => {
         const first = (h.tool.description ?? "").trim().split("\n")[0] ?? "";
-        return `${signature(h.server, h.tool.name)}\n    ${first}`;
+        return `${entrySignature(h)}\n    ${first}`;
       });
       await rt.write(1, lines.join("\n") + "\n");
     }

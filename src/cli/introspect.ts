@@ -47,7 +47,7 @@ export async function introspectCommand(argv: string[]): Promise<number> {
   const lines = [`${name}: ${res.tools.length} tool${res.tools.length === 1 ? "" : "s"}`];
   for (const t of catalog.servers[0]!.tools) {
     const first = (t.description ?? "").trim().split("\n")[0] ?? "";
-    lines.push(`  ${pythonSignature("server", t, t.name)}`, `      ${first}`);
+    lines.push(`  ${pythonSignature(t, t.name)}`, `      ${first}`);
   }
   await rt.write(1, lines.join("\n") + "\n");
   return 0;

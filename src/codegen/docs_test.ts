@@ -63,8 +63,11 @@ Deno.test("renderDocs() output is valid Python, hostile names and descriptions i
 Deno.test("pythonSignature() gives a one-line signature for search results", () => {
   const t = tool("move", { x: { type: "number" }, frame: { type: "string", default: "map" }, "max-speed": {} }, ["x"]);
   assert.equal(
-    pythonSignature("ros-mcp", t),
+    pythonSignature(t, "ros_mcp__move"),
     "ros_mcp__move(x: float, frame: str = 'map', max_speed: Any = None) -> Any",
   );
-  assert.equal(pythonSignature("ros-mcp", t, "renamed").split("(")[0], "renamed");
+  assert.equal(
+    pythonSignature(t, "renamed", "MoveResult"),
+    "renamed(x: float, frame: str = 'map', max_speed: Any = None) -> MoveResult",
+  );
 });

@@ -1,7 +1,6 @@
 /** One tool as a Python function: signature, docstring, and a body that calls the runtime (or `...` in stubs). */
 import type { ToolInfo } from "../sources/types.ts";
 import { cleanText, docText, pyStr } from "./literals.ts";
-import { functionBaseName } from "./names.ts";
 import { type Param, toolParams, wantsUnwrap } from "./params.ts";
 
 const INDENT = "    ";
@@ -93,12 +92,11 @@ export function parameterList(params: readonly Param[]): string {
   return params.map(paramText).join(", ");
 }
 
-/** One line such as `ros__move(x: float, speed: float = 0.5) -> Any`, for search results. */
-export function pythonSignature(
-  server: string,
-  tool: ToolInfo,
-  pyName = functionBaseName(server, tool.name),
-  returns = RETURN_TYPE,
-): string {
+/**
+ * One line such as `ros__move(x: float, speed: float = 0.5) -> Any`, for search results. `pyName` is the tool's name
+ * from `functionNames()` over the whole catalog: a name made from `server` and `tool` alone would be wrong for
+ * colliding tools.
+ */
+export function pythonSignature(tool: ToolInfo, pyName: string, returns = RETURN_TYPE): string {
   return `${pyName}(${parameterList(toolParams(tool))}) -> ${returns}`;
 }

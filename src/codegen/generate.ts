@@ -80,7 +80,7 @@ export function generateApi(catalog: Catalog, opts: GenerateOptions): GeneratedA
     get catalogJson() {
       return catalogJson ??= preflightCatalog(catalog, tools, opts.guards ?? {});
     },
-    warnings,
+    warnings: [...warnings],
     names,
   };
 }

@@ -2,5 +2,5 @@
 export { generateApi, type GeneratedApi, type GenerateOptions } from "./generate.ts";
 export { renderDocs } from "./docs.ts";
 export { pythonSignature } from "./function.ts";
-export { functionBaseName, sanitizeIdentifier } from "./names.ts";
-export { type ApiEntry, type ApiModel, apiModel, entrySignature, renderEntry } from "./model.ts";
+export { functionBaseName, functionNames, sanitizeIdentifier } from "./names.ts";
+export { type ApiEntry, type ApiModel, apiModel, entrySignature, renderEntry, searchEntries } from "./model.ts";

@@ -78,12 +78,31 @@ function label(server: string, tool: string): string {
   return `${JSON.stringify(server)}.${JSON.stringify(tool)}`;
 }
 
+/** The Python function name of every tool of one catalog. */
+export interface FunctionNames {
+  /** Every generated function, in catalog order. */
+  readonly tools: readonly NamedTool[];
+  /** Name collisions and duplicate tools, in words. */
+  readonly warnings: readonly string[];
+}
+
+// Catalogs are replaced, never mutated (session.ts), so names computed once per catalog object stay true.
+const memo = new WeakMap<Catalog, FunctionNames>();
+
 /**
- * Python names for every tool of `catalog`, in catalog order. Tools whose names collide after sanitising get
- * `<name>_<hash of server and tool>`, except one whose server and tool names needed no sanitising: it keeps the
- * plain name. A server listing the same tool twice keeps the first. Each collision yields a warning.
+ * Python names for every tool of `catalog`, the one place they are decided: the generated API, the docs, search
+ * results, `list_available_tools` and `--expose direct` all read them from here. Tools whose names collide after
+ * sanitising get `<name>_<hash of server and tool>`, except one whose server and tool names needed no sanitising: it
+ * keeps the plain name. A server listing the same tool twice keeps the first. Each collision yields a warning.
+ * Computed once per catalog object.
  */
-export function assignFunctionNames(catalog: Catalog): { tools: NamedTool[]; warnings: string[] } {
+export function functionNames(catalog: Catalog): FunctionNames {
+  let names = memo.get(catalog);
+  if (names === undefined) memo.set(catalog, names = assignFunctionNames(catalog));
+  return names;
+}
+
+function assignFunctionNames(catalog: Catalog): { tools: NamedTool[]; warnings: string[] } {
   const warnings: string[] = [];
   const entries: { base: string; server: string; tool: ToolInfo; natural: boolean }[] = [];
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { catalogOf, tool } from "./_testing.ts";
-import { assignFunctionNames, assignParamNames, functionBaseName, sanitizeIdentifier, shortHash } from "./names.ts";
+import { assignParamNames, functionBaseName, functionNames, sanitizeIdentifier, shortHash } from "./names.ts";
 
 Deno.test("functionBaseName() joins server and tool with __ and replaces every other character with _", () => {
   assert.equal(functionBaseName("ros-mcp-server", "move_to_grasp"), "ros_mcp_server__move_to_grasp");
@@ -25,42 +25,49 @@ Deno.test("sanitizeIdentifier() always yields a Python identifier", () => {
   }
 });
 
-Deno.test("assignFunctionNames() gives colliding tools distinct hashed names and warns", () => {
+Deno.test("functionNames() gives colliding tools distinct hashed names and warns", () => {
   const catalog = catalogOf({ "a-b": [tool("x")], "a.b": [tool("x")] });
-  const { tools, warnings } = assignFunctionNames(catalog);
+  const { tools, warnings } = functionNames(catalog);
   assert.deepEqual(tools.map((t) => t.pyName), [`a_b__x_${shortHash("a-b\0x")}`, `a_b__x_${shortHash("a.b\0x")}`]);
   assert.equal(warnings.length, 1);
   assert.match(warnings[0]!, /a_b__x/);
   assert.match(warnings[0]!, /"a-b"\."x"/);
 });
 
-Deno.test("assignFunctionNames() lets the tool whose names need no sanitising keep the plain name", () => {
+Deno.test("functionNames() lets the tool whose names need no sanitising keep the plain name", () => {
   const catalog = catalogOf({ "ros-mcp": [tool("move")], "ros_mcp": [tool("move")] });
-  const { tools, warnings } = assignFunctionNames(catalog);
+  const { tools, warnings } = functionNames(catalog);
   assert.equal(tools[1]!.pyName, "ros_mcp__move");
   assert.equal(tools[0]!.pyName, `ros_mcp__move_${shortHash("ros-mcp\0move")}`);
   assert.equal(warnings.length, 1);
 });
 
-Deno.test("assignFunctionNames() names do not depend on catalog order or on unrelated tools", () => {
-  const one = assignFunctionNames(catalogOf([["a-b", [tool("x")]], ["a.b", [tool("x")]]])).tools;
-  const two = assignFunctionNames(catalogOf([["zz", [tool("y")]], ["a.b", [tool("x")]], ["a-b", [tool("x")]]])).tools;
+Deno.test("functionNames() names do not depend on catalog order or on unrelated tools", () => {
+  const one = functionNames(catalogOf([["a-b", [tool("x")]], ["a.b", [tool("x")]]])).tools;
+  const two = functionNames(catalogOf([["zz", [tool("y")]], ["a.b", [tool("x")]], ["a-b", [tool("x")]]])).tools;
   const named = (ts: typeof one) => Object.fromEntries(ts.map((t) => [`${t.server}.${t.tool.name}`, t.pyName]));
   assert.equal(named(one)["a-b.x"], named(two)["a-b.x"]);
   assert.equal(named(one)["a.b.x"], named(two)["a.b.x"]);
 });
 
-Deno.test("assignFunctionNames() keeps a hashed name clear of a tool already called that", () => {
+Deno.test("functionNames() keeps a hashed name clear of a tool already called that", () => {
   const clash = `x__a_b_${shortHash("x\0a-b")}`.slice(3);
   const catalog = catalogOf({ x: [tool("a-b"), tool("a.b"), tool(clash)] });
-  const names = assignFunctionNames(catalog).tools.map((t) => t.pyName);
+  const names = functionNames(catalog).tools.map((t) => t.pyName);
   assert.equal(new Set(names).size, 3);
   assert.equal(names[2], `x__${clash}`);
   assert.equal(names[0], `x__${clash}_2`);
 });
 
-Deno.test("assignFunctionNames() keeps the first of a tool a server lists twice and warns", () => {
-  const { tools, warnings } = assignFunctionNames(catalogOf({ s: [tool("t"), tool("t")] }));
+Deno.test("functionNames() computes the names of one catalog object once", () => {
+  const catalog = catalogOf({ "a-b": [tool("x")], "a.b": [tool("x")] });
+  assert.equal(functionNames(catalog), functionNames(catalog));
+  assert.notEqual(functionNames(catalog), functionNames({ servers: [...catalog.servers] }));
+  assert.deepEqual(functionNames(catalog), functionNames({ servers: [...catalog.servers] }));
+});
+
+Deno.test("functionNames() keeps the first of a tool a server lists twice and warns", () => {
+  const { tools, warnings } = functionNames(catalogOf({ s: [tool("t"), tool("t")] }));
   assert.equal(tools.length, 1);
   assert.match(warnings[0]!, /lists tool "t" twice/);
 });

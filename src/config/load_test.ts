@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
 import { configCandidates, findConfig, loadConfig } from "./load.ts";
+import { KNOWN_SERVER_KEYS } from "./schema.ts";
 
 function write(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), "orch-config-"));
@@ -126,6 +127,15 @@ Deno.test("loadConfig() warns about unknown keys instead of failing", () => {
   const cfg = loadConfig(path, { env: env() });
   assert.equal(cfg.warnings.length, 2);
   assert.match(cfg.warnings[0]!, /mcpServers\.a\.autoApprove is not an orch setting/);
+});
+
+Deno.test("loadConfig() knows every key of a stdio and a remote server entry", () => {
+  const common = { disabled: false, timeout: 5, maxMessageMb: 8, introspect: "mcp", exclusive: true };
+  const stdio = { type: "stdio", command: "x", args: [], env: {}, cwd: "/tmp", ...common };
+  const remote = { type: "http", url: "http://127.0.0.1:1/mcp", headers: {}, ...common };
+  const cfg = loadConfig(write(JSON.stringify({ mcpServers: { a: stdio, b: remote } })), { env: env() });
+  assert.deepEqual(cfg.warnings, []);
+  assert.deepEqual([...KNOWN_SERVER_KEYS].sort(), [...new Set([...Object.keys(stdio), ...Object.keys(remote)])].sort());
 });
 
 Deno.test("findConfig() lists every place it looked when there is no config", () => {

@@ -134,18 +134,8 @@ export interface Config {
 }
 
 /** Keys each part of the file knows; anything else is a warning, not a failure. */
-export const KNOWN_SERVER_KEYS = new Set([
-  "type",
-  "command",
-  "args",
-  "env",
-  "cwd",
-  "url",
-  "headers",
-  "disabled",
-  "timeout",
-  "maxMessageMb",
-  "introspect",
-  "exclusive",
+export const KNOWN_SERVER_KEYS: ReadonlySet<string> = new Set([
+  ...Object.keys(StdioServerSchema.shape),
+  ...Object.keys(RemoteServerSchema.shape),
 ]);
 export const KNOWN_ORCH_KEYS = new Set(Object.keys(OrchestratorSchema.shape));

@@ -6,7 +6,7 @@
  * a policy run that holds the server, so they are reachable through policies only.
  */
 import type { Catalog } from "../catalog/types.ts";
-import { assignFunctionNames } from "../codegen/names.ts";
+import { functionNames } from "../codegen/names.ts";
 import type { CallToolResult, Tool } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
 import { inputSchemaOf } from "../ipc/host.ts";
@@ -47,7 +47,7 @@ export class DirectTools {
     if (catalog === this.#catalog) return;
     const tools: Tool[] = [];
     const targets = new Map<string, Target>();
-    for (const t of assignFunctionNames(catalog).tools) {
+    for (const t of functionNames(catalog).tools) {
       if (!this.#scope.allows(t.server, t.tool.name)) continue;
       if (this.#service.session.config.servers.get(t.server)?.exclusive) continue;
       targets.set(t.pyName, { server: t.server, tool: t.tool.name });

@@ -1,8 +1,7 @@
 /** orch's own tools: what each does with the service, and the exact result shapes the seed promised. */
-import { searchTools } from "../catalog/search.ts";
 import { type Catalog, toolCount } from "../catalog/types.ts";
 import { docstringText, parameterList } from "../codegen/function.ts";
-import { apiModel, entrySignature, renderDocs, renderEntry } from "../codegen/mod.ts";
+import { apiModel, entrySignature, renderDocs, renderEntry, searchEntries } from "../codegen/mod.ts";
 import { toolParams } from "../codegen/params.ts";
 import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
@@ -211,7 +210,7 @@ export async function search(service: OrchService, raw: unknown): Promise<CallTo
   } catch (err) {
     return textResult(errorText(err), true);
   }
-  const hits = searchTools(catalog, query, limit);
+  const hits = searchEntries(catalog, query, limit);
   if (hits.length === 0) {
     const servers = catalog.servers.map((s) => s.server).join(", ") || "none";
     return textResult(
@@ -219,12 +218,10 @@ export async function search(service: OrchService, raw: unknown): Promise<CallTo
         `Try other words, or list_available_tools.` + unavailableNote(catalog),
     );
   }
-  const model = apiModel(catalog);
-  const blocks = hits.map((h) => {
-    const entry = model.lookup(h.server, h.tool.name)!;
+  const blocks = hits.map((entry) => {
     if (detail === "names") return entry.pyName;
     if (detail === "full") return renderEntry(entry, "stub");
-    return `${entrySignature(entry)}\n    ${firstLine(h.tool.description)}`;
+    return `${entrySignature(entry)}\n    ${firstLine(entry.tool.description)}`;
   });
   return textResult(blocks.join(detail === "full" ? "\n\n" : "\n") + unavailableNote(catalog));
 }

@@ -22,79 +22,18 @@ First search_tools, then get_api_documentation for the few servers you use.
 persistent=true + session_id: variables, functions and imports carry to the next call with that id.
 Returns {output, error (stderr), returncode, status: success|failed|timeout|aborted|error, summary}, or after wait s {status: running, run_id}: then get_run.`;
 
-/** The tools orch always offers. */
-export const ORCH_TOOLS: Tool[] = [
-  {
-    name: EXECUTE,
-    description: EXECUTE_TEXT,
-    inputSchema: {
-      type: "object",
-      properties: {
-        code: { type: "string", description: "Python source" },
-        timeout: { type: "integer", description: "seconds", default: 3600 },
-        allowed_tools: { type: "array", items: { type: "string" }, description: "server/tool globs this run may call" },
-        session_id: { type: "string" },
-        persistent: { type: "boolean", default: false },
-        wait: { type: "integer", description: "seconds" },
-      },
-      required: ["code"],
-    },
-    execution: { taskSupport: "optional" },
-  },
-  {
-    name: GET_RUN,
-    description: "Waits up to wait_seconds for a run's new output or end; returns them and the summary.",
-    inputSchema: {
-      type: "object",
-      properties: { run_id: { type: "string" }, wait_seconds: { type: "integer" } },
-      required: ["run_id"],
-    },
-  },
-  {
-    name: CANCEL_RUN,
-    description: "Abort a run.",
-    inputSchema: { type: "object", properties: { run_id: { type: "string" } }, required: ["run_id"] },
-  },
-  {
-    name: SEARCH,
-    description: "Find tools by words. detail: names, signatures (default) or full (with docs).",
-    inputSchema: {
-      type: "object",
-      properties: {
-        query: { type: "string" },
-        detail: { type: "string", enum: ["names", "signatures", "full"] },
-        limit: { type: "integer", default: 20 },
-      },
-      required: ["query"],
-    },
-  },
-  {
-    name: DOCS,
-    description: "Python signatures and docstrings of the policy API, for the given servers (default: all).",
-    inputSchema: { type: "object", properties: { servers: { type: "array", items: { type: "string" } } } },
-  },
-  {
-    name: LIST,
-    description:
-      "All tools with signatures: {servers, total_servers, total_tools}; include_descriptions adds docstrings.",
-    inputSchema: { type: "object", properties: { include_descriptions: { type: "boolean", default: false } } },
-  },
-  {
-    name: REFRESH,
-    description: "Re-discover every server's tools. Returns {status, server_count, tool_count}.",
-    inputSchema: { type: "object", properties: {} },
-  },
-];
-
 /** Arguments of execute_composed_code, as checked at the boundary. */
 export const ExecuteArgs = z.object({
-  code: z.string(),
-  timeout: z.number().optional(),
-  allowed_tools: z.array(z.string()).optional(),
-  session_id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits or _ . : -").optional()
-    .or(z.literal("").transform(() => undefined)),
+  code: z.string().describe("Python source"),
+  // No zod default: an absent timeout means the config's limits.timeout (3600 s when it sets none).
+  timeout: z.number().meta({ description: "seconds", default: 3600 }).optional(),
+  allowed_tools: z.array(z.string()).describe("server/tool globs this run may call").optional(),
+  // "" means no session; the wire shows a plain string (the pattern's words come back when one is refused).
+  session_id: z.string().transform((s) => s === "" ? undefined : s)
+    .pipe(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, "use 1-128 letters, digits or _ . : -").optional())
+    .optional(),
   persistent: z.boolean().default(false),
-  wait: z.number().nonnegative().optional(),
+  wait: z.number().nonnegative().describe("seconds").optional(),
 });
 
 export const ListArgs = z.object({ include_descriptions: z.boolean().default(false) });
@@ -113,11 +52,68 @@ export const SearchArgs = z.object({
   limit: z.number().int().positive().default(20),
 });
 
+// The wire shows a list; one server name as a string is taken too.
 export const DocsArgs = z.object({
-  servers: z.union([z.array(z.string()), z.string().transform((s) => [s])]).optional(),
+  servers: z.preprocess((v) => typeof v === "string" ? [v] : v, z.array(z.string())).optional(),
 });
 
 export const NoArgs = z.object({});
+
+// Bounds cost tokens on every tools/list and teach an agent little: the handler refuses a value out of bounds
+// with the field named (describeArgsError), so the wire shows types, defaults and descriptions only.
+const BOUNDS = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength"] as const;
+
+/**
+ * The JSON Schema tools/list shows for `args`, generated from the handler's zod schema (its input side, so
+ * defaults are shown and not required), without `$schema` and without bounds.
+ */
+export function inputSchemaOf(args: z.ZodObject): Tool["inputSchema"] {
+  const schema: Record<string, unknown> = z.toJSONSchema(args, {
+    io: "input",
+    override: ({ jsonSchema }) => {
+      for (const k of BOUNDS) delete jsonSchema[k];
+    },
+  });
+  delete schema.$schema;
+  return schema as Tool["inputSchema"];
+}
+
+/** The tools orch always offers. */
+export const ORCH_TOOLS: Tool[] = [
+  {
+    name: EXECUTE,
+    description: EXECUTE_TEXT,
+    inputSchema: inputSchemaOf(ExecuteArgs),
+    execution: { taskSupport: "optional" },
+  },
+  {
+    name: GET_RUN,
+    description: "Waits up to wait_seconds for a run's new output or end; returns them and the summary.",
+    inputSchema: inputSchemaOf(GetRunArgs),
+  },
+  { name: CANCEL_RUN, description: "Abort a run.", inputSchema: inputSchemaOf(CancelRunArgs) },
+  {
+    name: SEARCH,
+    description: "Find tools by words. detail: names, signatures or full (with docs).",
+    inputSchema: inputSchemaOf(SearchArgs),
+  },
+  {
+    name: DOCS,
+    description: "Python signatures and docstrings of the policy API, for the given servers (default: all).",
+    inputSchema: inputSchemaOf(DocsArgs),
+  },
+  {
+    name: LIST,
+    description:
+      "All tools with signatures: {servers, total_servers, total_tools}; include_descriptions adds docstrings.",
+    inputSchema: inputSchemaOf(ListArgs),
+  },
+  {
+    name: REFRESH,
+    description: "Re-discover every server's tools. Returns {status, server_count, tool_count}.",
+    inputSchema: inputSchemaOf(NoArgs),
+  },
+];
 
 /** A zod failure as one line naming the fields, for an MCP error. */
 export function describeArgsError(tool: string, error: z.ZodError): string {
