@@ -28,7 +28,7 @@ export const LAYERS: Layer[] = [
   { members: ["ipc/"], role: "the shim: the HTTP face a run's policy calls, its scope" },
   { members: ["executor/"], role: "runs a policy: run folder, process, journal, abort" },
   { members: ["runs/", "preflight/"], role: "runs as objects (board, store, retention); the preflight" },
-  { members: ["session.ts"], role: "ties catalog, API folder, shim and executor together" },
+  { members: ["engine.ts"], role: "the Engine: ties catalog, API folder, shim and executor together" },
   { members: ["mcp_server/"], role: "orch's own MCP face" },
   { members: ["cli/", "main.ts"], role: "commands, usage, exit codes" },
 ];

@@ -10,7 +10,7 @@ import { probeSandbox, type SandboxSupport } from "../contain/sandbox.ts";
 import { errorText } from "../errors.ts";
 import { rt } from "../runtime/mod.ts";
 import type { Config, Orchestrator } from "../config/schema.ts";
-import { Session } from "../session.ts";
+import { Engine } from "../engine.ts";
 import { openConfig, withContext } from "./context.ts";
 
 export const DOCTOR_HELP = `Usage: orch doctor [--config FILE] [--json]
@@ -187,8 +187,8 @@ async function memoryCheck(sandboxed: boolean): Promise<Check> {
 async function serverChecks(explicitConfig: string | undefined): Promise<Check[]> {
   return await withContext(explicitConfig, async (ctx) => {
     const checks: Check[] = [];
-    const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
-    const catalog = await session.catalog({ refresh: true });
+    const engine = new Engine({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
+    const catalog = await engine.catalog({ refresh: true });
     for (const s of catalog.servers) {
       const secs = (s.durationMs / 1000).toFixed(2);
       checks.push(
@@ -201,7 +201,7 @@ async function serverChecks(explicitConfig: string | undefined): Promise<Check[]
       checks.push({ name: `server ${s.name}`, ok: true, warning: true, text: `skipped: ${s.reason}` });
     }
     if (catalog.servers.length === 0) checks.push({ name: "servers", ok: true, warning: true, text: "none enabled" });
-    await session.host.close();
+    await engine.host.close();
     return checks;
   });
 }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
-import { Session } from "../session.ts";
+import { Engine } from "../engine.ts";
 import { rt } from "../runtime/mod.ts";
 import { prewarmContainment } from "../executor/containment.ts";
 import { describeLimits, type LimitOverrides } from "../executor/limits.ts";
@@ -167,13 +167,13 @@ export async function runCommand(argv: string[]): Promise<number> {
     const err = orderedWriter(2);
     const say = (s: string) => err.write(new TextEncoder().encode(`orch: ${s}\n`));
     prewarmContainment(ctx.config.orchestrator, process.cwd(), ctx.cacheDir);
-    const session = new Session({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
+    const engine = new Engine({ config: ctx.config, source: ctx.source, cacheDir: ctx.cacheDir });
     // Lazy: only the servers the policy (or its arguments) names are waited for now.
-    const catalog = await session.catalog({ refresh: values.refresh, policy: [code, ...args].join("\n") });
+    const catalog = await engine.catalog({ refresh: values.refresh, policy: [code, ...args].join("\n") });
     for (const s of catalog.servers) {
       if (s.status === "failed") say(`warning: server ${s.server} failed: ${s.error}`);
     }
-    const api = session.api(catalog);
+    const api = engine.api(catalog);
     for (const w of api.warnings) say(`warning: ${w}`);
     if (values.verbose) {
       say(`config ${ctx.config.path}`);
@@ -194,7 +194,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       rt.onSignal("SIGHUP", () => ac.abort("terminal closed (SIGHUP)")),
     ];
     try {
-      const result = await session.run({
+      const result = await engine.run({
         code,
         path: file === "-" ? undefined : file,
         args,
@@ -240,8 +240,8 @@ export async function runCommand(argv: string[]): Promise<number> {
       snapshot?.release();
       for (const off of offs) off();
       await approvals.close();
-      session.board.close();
-      await session.host.close();
+      engine.board.close();
+      await engine.host.close();
     }
   }, { ownSignals: true });
 }

@@ -12,7 +12,7 @@ import { StdioServerTransport } from "../mcp_server/stdio.ts";
 import { isErrno, rt } from "../runtime/mod.ts";
 import { signalExitCode } from "../runtime/signals.ts";
 import { randomToken } from "../runtime/token.ts";
-import { Session } from "../session.ts";
+import { Engine } from "../engine.ts";
 import type { ToolSource } from "../sources/types.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { openCacheDir, openConfig } from "./context.ts";
@@ -173,8 +173,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const cacheDir = openCacheDir(config);
   const ipc = ipcUrl ? hybridSource(ipcUrl, config, say) : undefined;
   const source: ToolSource = ipc ?? new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
-  const session = new Session({ config, source, cacheDir, useCache: !ipc });
-  const service = new OrchService(session, { ipc, expose, log: say });
+  const engine = new Engine({ config, source, cacheDir, useCache: !ipc });
+  const service = new OrchService(engine, { ipc, expose, log: say });
   source.onToolsChanged = (server) => service.toolsChanged(server);
 
   const signals = untilSignal();

@@ -30,7 +30,7 @@ export class DirectTools {
 
   constructor(service: OrchService, confirm?: ConfirmHook) {
     this.#service = service;
-    const orch = service.session.config.orchestrator;
+    const orch = service.config.orchestrator;
     // One long-lived scope: allow/deny, guards and approvals apply as in runs; no call budget.
     this.#scope = new RunScope({
       allow: orch.allow,
@@ -49,7 +49,7 @@ export class DirectTools {
     const targets = new Map<string, Target>();
     for (const t of functionNames(catalog).tools) {
       if (!this.#scope.allows(t.server, t.tool.name)) continue;
-      if (this.#service.session.config.servers.get(t.server)?.exclusive) continue;
+      if (this.#service.config.servers.get(t.server)?.exclusive) continue;
       targets.set(t.pyName, { server: t.server, tool: t.tool.name });
       tools.push({
         name: t.pyName,
@@ -93,7 +93,7 @@ export class DirectTools {
     try {
       return await this.#scope.call(server, tool, args, (call) => {
         const both = AbortSignal.any([call.signal, extra.signal]);
-        return this.#service.session.source.callTool(server, tool, args, { signal: both, onProgress });
+        return this.#service.callTool(server, tool, args, { signal: both, onProgress });
       });
     } catch (err) {
       return textResult(`${server}.${tool} failed: ${errorText(err)}`, true);

@@ -80,7 +80,7 @@ export async function executeCode(service: OrchService, raw: unknown, extra: Cal
   }
   const req: RunRequest = {
     code,
-    timeoutSec: agentTimeout(timeout, service.session.config.orchestrator.limits.timeout),
+    timeoutSec: agentTimeout(timeout, service.config.orchestrator.limits.timeout),
     allow: allowed_tools,
     confirm: extra.confirm,
     by: "serve",

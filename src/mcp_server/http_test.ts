@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.ts";
 import { Client, SSEClientTransport, StreamableHTTPClientTransport } from "../deps/mcp_sdk.ts";
 import type { RunRequest, RunResult } from "../executor/run.ts";
 import { rt } from "../runtime/mod.ts";
-import type { Session } from "../session.ts";
+import type { Engine } from "../engine.ts";
 import { createHttpApp, type HttpAppOptions } from "./http.ts";
 import { TOKEN_HINT } from "./http_auth.ts";
 import { OrchService } from "./service.ts";
@@ -52,7 +52,7 @@ function fakeService(runs: HeldRun[]): OrchService {
         limits: {},
       } as unknown as RunResult));
     },
-  } as unknown as Session;
+  } as unknown as Engine;
   return new OrchService(session, { expose: "code", log: () => {} });
 }
 

@@ -1,5 +1,5 @@
 /**
- * What every MCP session of one `orch serve` shares: the Session (catalog,
+ * What every MCP session of one `orch serve` shares: the Engine (catalog,
  * shim, executor), hybrid mode's client IPC, refreshes (asked for, or pushed
  * by a server's tools/list_changed), and shutdown, which aborts runs in flight.
  */
@@ -7,10 +7,11 @@ import type { Catalog } from "../catalog/types.ts";
 import { errorText, PolicyError } from "../errors.ts";
 import type { RunRequest, RunResult } from "../executor/run.ts";
 import { SessionPool } from "../executor/sessions.ts";
-import type { Session } from "../session.ts";
+import type { Engine } from "../engine.ts";
 import type { ClientIpc } from "../sources/client_ipc.ts";
 import { RunBook } from "../runs/live.ts";
-import { type RunsConfig, RunsSchema } from "../config/schema.ts";
+import { type Config, type RunsConfig, RunsSchema } from "../config/schema.ts";
+import type { CallOptions, CallToolResult } from "../sources/types.ts";
 
 /** Which tools orch offers: its own (code), every downstream tool as `server__tool` (direct), or both. */
 export type Expose = "code" | "direct" | "both";
@@ -31,7 +32,7 @@ const CHANGE_DEBOUNCE_MS = 300;
 
 /** Shared state of the MCP face. */
 export class OrchService {
-  readonly session: Session;
+  readonly #engine: Engine;
   readonly expose: Expose;
   readonly log: (line: string) => void;
   readonly #ipc: ClientIpc | undefined;
@@ -44,14 +45,29 @@ export class OrchService {
   #refreshing: Promise<Catalog> | undefined;
   #changeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(session: Session, opts: ServiceOptions) {
-    this.session = session;
+  constructor(engine: Engine, opts: ServiceOptions) {
+    this.#engine = engine;
     this.expose = opts.expose;
     this.log = (line) => {
       opts.log(line);
       for (const tap of this.#logTaps) tap(line);
     };
     this.#ipc = opts.ipc;
+  }
+
+  /** The loaded config (read-only). */
+  get config(): Config {
+    return this.#engine.config;
+  }
+
+  /** orch's cache folder (run journals live under it). */
+  get cacheDir(): string {
+    return this.#engine.cacheDir;
+  }
+
+  /** One tool call straight to the source, outside any run (`--expose direct`). */
+  callTool(server: string, tool: string, args: Record<string, unknown>, opts: CallOptions): Promise<CallToolResult> {
+    return this.#engine.source.callTool(server, tool, args, opts);
   }
 
   #runBook: RunBook | undefined;
@@ -63,12 +79,12 @@ export class OrchService {
 
   /** The config's `orchestrator.runs`, or its defaults (a config built by hand may leave it out). */
   get runsConfig(): RunsConfig {
-    return this.session.config.orchestrator?.runs ?? RunsSchema.parse({});
+    return this.#engine.config.orchestrator?.runs ?? RunsSchema.parse({});
   }
 
   /** Persistent sessions of execute_composed_code (made on first use). */
   get sessions(): SessionPool {
-    this.#sessions ??= new SessionPool(this.session.config.orchestrator.sessions, this.log);
+    this.#sessions ??= new SessionPool(this.#engine.config.orchestrator.sessions, this.log);
     return this.#sessions;
   }
 
@@ -104,7 +120,7 @@ export class OrchService {
     await ipc.load(this.#shutdown.signal, RELIST_WAIT_MS);
     if (ipc.serverNames().join("\0") + "|" + JSON.stringify(ipc.listing.missing) !== before) {
       this.#sayListing(ipc);
-      await this.session.refresh();
+      await this.#engine.refresh();
     }
   }
 
@@ -121,7 +137,7 @@ export class OrchService {
   /** The current catalog (discovered on first use). Throws when hybrid mode cannot reach the client. */
   async catalog(): Promise<Catalog> {
     await this.#ensureReady();
-    return await this.session.catalog();
+    return await this.#engine.catalog();
   }
 
   /** Re-discovers every server, bypassing the cache, and tells sessions that list tools directly. */
@@ -133,7 +149,7 @@ export class OrchService {
           this.#sayListing(this.#ipc);
           this.#ready = Promise.resolve();
         }
-        const catalog = await this.session.refresh();
+        const catalog = await this.#engine.refresh();
         if (this.expose !== "code") { for (const fn of this.#listeners) fn(); }
         return catalog;
       } finally {
@@ -171,7 +187,7 @@ export class OrchService {
     await this.#ensureReady();
     if (this.#ipc) refuseMissing(req.code, this.#ipc.listing.missing);
     const signal = req.signal ? AbortSignal.any([req.signal, this.#shutdown.signal]) : this.#shutdown.signal;
-    const running = this.session.run({ ...req, signal });
+    const running = this.#engine.run({ ...req, signal });
     this.#runs.add(running);
     try {
       const result = await running;
@@ -194,7 +210,7 @@ export class OrchService {
     // Sessions' output folders are handed over once their processes are gone (bounded the same way).
     await Promise.race([this.#sessions?.close(), bound]);
     clearTimeout(timer);
-    await this.session.close();
+    await this.#engine.close();
   }
 }
 

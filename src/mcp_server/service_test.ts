@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Catalog } from "../catalog/types.ts";
 import type { Config } from "../config/schema.ts";
-import type { Session } from "../session.ts";
+import type { Engine } from "../engine.ts";
 import { ClientIpc } from "../sources/client_ipc.ts";
 import { startMcpClient } from "../../tests/fixtures/client_ipc_double.ts";
 import { FIXTURE_SERVERS, pyServer, tempDir } from "../../tests/e2e/helpers.ts";
@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { OrchService } from "./service.ts";
 
-/** Just enough of a Session: counts refreshes and records the servers discovery would ask for. */
+/** Just enough of an Engine: counts refreshes and records the servers discovery would ask for. */
 function fakeSession() {
   const config = { servers: new Map() } as unknown as Config;
   const seen: string[][] = [];
@@ -26,7 +26,7 @@ function fakeSession() {
       return catalog();
     },
     close: () => Promise.resolve(),
-  } as unknown as Session;
+  } as unknown as Engine;
   return { session, seen, refreshes: () => refreshes };
 }
 

@@ -123,7 +123,7 @@ export async function executeLive(
 /** The answer for an id this service does not hold: expired (its journal is still on disk) or unknown. */
 function notHeld(service: OrchService, id: string): CallToolResult {
   const keep = service.runsConfig.keepSeconds;
-  const folder = /^[A-Za-z0-9_-]+$/.test(id) ? join(service.session.cacheDir, "runs", id) : undefined;
+  const folder = /^[A-Za-z0-9_-]+$/.test(id) ? join(service.cacheDir, "runs", id) : undefined;
   if (folder && existsSync(join(folder, JOURNAL_FILE))) {
     return textResult(
       `run ${id} is no longer kept (ended runs are kept ${keep} s, or orch restarted): ` +

@@ -3,7 +3,7 @@ import { McpError, StreamableHTTPError } from "../deps/mcp_sdk.ts";
 import { httpLoss } from "./http_loss.ts";
 
 Deno.test("httpLoss() tells a forgotten session and a refused connection (unsent) from a broken one (lost)", () => {
-  assert.equal(httpLoss(new StreamableHTTPError(404, "Error POSTing to endpoint: Session not found")), "unsent");
+  assert.equal(httpLoss(new StreamableHTTPError(404, "Error POSTing to endpoint: Engine not found")), "unsent");
   assert.equal(httpLoss(new StreamableHTTPError(400, "Error POSTing to endpoint: No valid session ID")), "unsent");
   const refused = new TypeError("fetch failed", {
     cause: Object.assign(new Error("connect"), { code: "ECONNREFUSED" }),

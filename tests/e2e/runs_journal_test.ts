@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { fileWriter } from "../../src/executor/journal.ts";
-import { Session } from "../../src/session.ts";
+import { Engine } from "../../src/engine.ts";
 import { UpstreamPool } from "../../src/sources/upstream_pool.ts";
 import { tempDir } from "./helpers.ts";
 import { robotEvents, securityConfig, slowEvents, until } from "./security_helpers.ts";
@@ -23,10 +23,10 @@ Deno.test("journal: a full disk does not stop a robot stop", opts, async () => {
   const cacheDir = tempDir("orch-cache-");
   Deno.env.set("ORCH_RUNTIME_DIR", tempDir("orch-board-"));
   const source = new UpstreamPool(config, { logDir: join(cacheDir, "logs") });
-  const session = new Session({ config, source, cacheDir, openJournal: () => fileWriter("/dev/full") });
+  const engine = new Engine({ config, source, cacheDir, openJournal: () => fileWriter("/dev/full") });
   try {
     const ac = new AbortController();
-    const running = session.run({ code: "slow__sleep(seconds=600)\n", signal: ac.signal });
+    const running = engine.run({ code: "slow__sleep(seconds=600)\n", signal: ac.signal });
     await until(() => slowEvents(cfg.log).some((e) => e.event === "call" && e.tool === "sleep"), 30_000, "the call");
     ac.abort("stopped by the test");
     const r = await running;
@@ -39,6 +39,6 @@ Deno.test("journal: a full disk does not stop a robot stop", opts, async () => {
     assert.deepEqual(r.summary.cancelled.map((c) => [c.tool, c.outcome]), [["sleep", "cancelled"]]);
   } finally {
     Deno.env.delete("ORCH_RUNTIME_DIR");
-    await session.close();
+    await engine.close();
   }
 });

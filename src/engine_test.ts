@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Config } from "./config/schema.ts";
-import { unnamedServers } from "./session.ts";
+import { unnamedServers } from "./engine.ts";
 
 const config = {
   servers: new Map([["ros-mcp-server", {}], ["Resources", {}], ["hung", {}]]),

@@ -19,7 +19,7 @@ import { DEFAULT_RUNS_TOTAL_MB } from "./executor/limits.ts";
 import { policyTitle } from "./executor/run_journal.ts";
 import type { ToolSource } from "./sources/types.ts";
 
-export interface SessionOptions {
+export interface EngineOptions {
   config: Config;
   source: ToolSource;
   cacheDir: string;
@@ -47,7 +47,7 @@ export function unnamedServers(config: Config, policy: string): Set<string> {
 }
 
 /** Catalog, API and runs for one config. */
-export class Session {
+export class Engine {
   readonly config: Config;
   readonly source: ToolSource;
   readonly cacheDir: string;
@@ -65,7 +65,7 @@ export class Session {
   readonly #openJournal: ExecutorDeps["openJournal"];
   #prunedAt = 0;
 
-  constructor(opts: SessionOptions) {
+  constructor(opts: EngineOptions) {
     this.config = opts.config;
     this.source = opts.source;
     this.cacheDir = opts.cacheDir;
