@@ -5,8 +5,8 @@
  */
 import { Hono } from "hono";
 import { Http1Connection } from "../src/runtime/http1.ts";
-import { harness } from "../src/ipc/_harness.ts";
-import { createIpcShim } from "../src/ipc/app.ts";
+import { harness } from "../src/shim/_harness.ts";
+import { createIpcShim } from "../src/shim/app.ts";
 
 const WARMUP = 5_000;
 const CALLS = 20_000;

@@ -1,7 +1,7 @@
 /**
  * Writes src/assets.ts: every file under templates/ as a string, so the
  * compiled binary carries them; the layer diagram of docs/ARCHITECTURE.md from
- * scripts/layers.ts; the shim's answer contract (src/ipc/answers.ts) as
+ * scripts/layers.ts; the shim's answer contract (src/shim/answers.ts) as
  * docs/ARCHITECTURE.md's table and as tests/python/shim_answers.json for the
  * Python test double. `--check` exits 1 when any is stale.
  * Run: deno run --allow-read --allow-write scripts/gen_assets.ts [--check]
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { DIAGRAM_BEGIN, DIAGRAM_END, renderDiagram } from "./layers.ts";
-import { renderAnswerTable, SHIM_ANSWERS } from "../src/ipc/answers.ts";
+import { renderAnswerTable, SHIM_ANSWERS } from "../src/shim/answers.ts";
 
 const root = join(import.meta.dirname ?? ".", "..");
 const dir = join(root, "templates");
@@ -45,7 +45,7 @@ function between(doc: string, begin: string, end: string, text: string): string 
   return doc.slice(0, i) + text + doc.slice(j + end.length);
 }
 
-const ANSWERS_BEGIN = "<!-- shim answers: generated from src/ipc/answers.ts by scripts/gen_assets.ts -->";
+const ANSWERS_BEGIN = "<!-- shim answers: generated from src/shim/answers.ts by scripts/gen_assets.ts -->";
 const ANSWERS_END = "<!-- /shim answers -->";
 const docPath = join(root, "docs", "ARCHITECTURE.md");
 const doc = readFileSync(docPath, "utf8");

@@ -25,7 +25,7 @@ export const LAYERS: Layer[] = [
   { members: ["catalog/"], role: "discovered tools, the cache, search" },
   { members: ["codegen/"], role: "JSON Schema -> Python: the API folder" },
   { members: ["introspect/"], role: "static reading of FastMCP files" },
-  { members: ["ipc/"], role: "the shim: the HTTP face a run's policy calls, its scope" },
+  { members: ["shim/"], role: "the shim: the HTTP face a run's policy calls, its scope" },
   { members: ["executor/"], role: "runs a policy: run folder, process, journal, abort" },
   { members: ["runs/", "preflight/"], role: "runs as objects (board, store, retention); the preflight" },
   { members: ["engine.ts"], role: "the Engine: ties catalog, API folder, shim and executor together" },

@@ -12,7 +12,7 @@ import { type ApiDir, materializeApi } from "./codegen/api_dir.ts";
 import { sanitizeIdentifier } from "./codegen/names.ts";
 import { Executor, type ExecutorDeps, type RunRequest, type RunResult } from "./executor/run.ts";
 import { staticHooks } from "./introspect/mod.ts";
-import { IpcHost } from "./ipc/host.ts";
+import { IpcHost } from "./shim/host.ts";
 import { RunBoard } from "./runs/board.ts";
 import { prune } from "./runs/retention.ts";
 import { DEFAULT_RUNS_TOTAL_MB } from "./executor/limits.ts";

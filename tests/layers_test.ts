@@ -20,7 +20,7 @@ Deno.test("the checker names an upward import, a re-export and a dynamic import"
     ["sources/types.ts", 'export type { Catalog } from "../catalog/types.ts";\n'],
     ["rules/glob.ts", 'const m = await import("../cli/main.ts");\n'],
     ["cli/main.ts", 'import { rt } from "../runtime/mod.ts";\nimport "./style.ts";\n'],
-    ["ipc/app_test.ts", 'import { main } from "../cli/main.ts";\n'],
+    ["shim/app_test.ts", 'import { main } from "../cli/main.ts";\n'],
   ]);
   const bad = checkLayers(files);
   assert.deepEqual(bad.map((v) => v.file), ["config/load.ts", "sources/types.ts", "rules/glob.ts"]);

@@ -4,7 +4,7 @@
  * Without a terminal the call is denied with a reason that names `--yes`.
  */
 import { open } from "node:fs/promises";
-import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ConfirmHook } from "../shim/scope.ts";
 
 /** Longest rendering of a call's arguments in the question. */
 const MAX_ARGS_TEXT = 300;

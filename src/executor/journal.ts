@@ -6,7 +6,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { CallToolResult } from "../deps/mcp_sdk.ts";
 import { CallDeniedError, errorText, RunAbortedError } from "../errors.ts";
-import type { CallObserver, CallWatch } from "../ipc/scope.ts";
+import type { CallObserver, CallWatch } from "../shim/scope.ts";
 
 /** How one call ended (or how far it got: `sent` means no answer yet). */
 export type CallOutcome = "denied" | "not_sent" | "sent" | "ok" | "error" | "cancelled";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { RunScope } from "../ipc/scope.ts";
+import { RunScope } from "../shim/scope.ts";
 import { loadConfig } from "../config/load.ts";
 import { UpstreamPool } from "../sources/upstream_pool.ts";
 import { fileWriter, Journal, redact, REDACTED } from "./journal.ts";

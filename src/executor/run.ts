@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CallDeniedError, errorText, PolicyError } from "../errors.ts";
-import type { BeforeCallHook, RunScope } from "../ipc/scope.ts";
+import type { BeforeCallHook, RunScope } from "../shim/scope.ts";
 import { Journal } from "./journal.ts";
 import { journalFor, journalStart } from "./run_journal.ts";
 import { rt } from "../runtime/mod.ts";

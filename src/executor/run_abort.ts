@@ -5,7 +5,7 @@
  */
 import type { ToolCall } from "../config/schema.ts";
 import { errorText, UpstreamAbortedError } from "../errors.ts";
-import { type RunScope, ScopeCall } from "../ipc/scope.ts";
+import { type RunScope, ScopeCall } from "../shim/scope.ts";
 import type { ToolSource } from "../sources/types.ts";
 import type { Journal } from "./journal.ts";
 import type { OnAbortOutcome, PolicyHandle, RunStatus } from "./types.ts";

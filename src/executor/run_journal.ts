@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import type { ExecutorDeps, RunRequest } from "./types.ts";
-import type { RunScope } from "../ipc/scope.ts";
+import type { RunScope } from "../shim/scope.ts";
 import { fileWriter, Journal } from "./journal.ts";
 
 /** The journal file in a run folder. */

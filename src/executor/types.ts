@@ -1,7 +1,7 @@
 /** What a policy run is asked to do and what it reports. */
 import type { Config } from "../config/schema.ts";
-import type { IpcHost } from "../ipc/host.ts";
-import type { ConfirmHook } from "../ipc/scope.ts";
+import type { IpcHost } from "../shim/host.ts";
+import type { ConfirmHook } from "../shim/scope.ts";
 import type { ExitStatus } from "../runtime/mod.ts";
 import type { CallRecord, JournalSummary, LineWriter } from "./journal.ts";
 import type { ToolSource } from "../sources/types.ts";

@@ -6,7 +6,7 @@
  */
 import type { Server } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
-import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ConfirmHook } from "../shim/scope.ts";
 
 /** Seconds a person has to answer before the call is denied. */
 export const APPROVAL_TIMEOUT_S = 300;

@@ -7,7 +7,7 @@ import type { CallToolResult, ServerNotification } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
 import type { SessionWorker } from "../executor/sessions.ts";
 import type { RunResult } from "../executor/types.ts";
-import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ConfirmHook } from "../shim/scope.ts";
 import { refusedAnswer, runAnswer } from "./answer.ts";
 import type { SessionReport } from "../executor/sessions.ts";
 import type { RunRequest } from "../executor/types.ts";

@@ -15,7 +15,7 @@ import {
   WebStandardStreamableHTTPServerTransport,
 } from "../deps/mcp_sdk.ts";
 import { errorText } from "../errors.ts";
-import { readBodyText } from "../ipc/body.ts";
+import { readBodyText } from "../shim/body.ts";
 import { mountOAuthAnswers, unauthorized } from "./http_auth.ts";
 import { SessionTable } from "./http_sessions.ts";
 import { createMcpServer } from "./server.ts";

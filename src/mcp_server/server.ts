@@ -8,7 +8,7 @@ import {
   type Tool,
 } from "../deps/mcp_sdk.ts";
 import { VERSION } from "../version.ts";
-import type { ConfirmHook } from "../ipc/scope.ts";
+import type { ConfirmHook } from "../shim/scope.ts";
 import { approvalsVia } from "./approval.ts";
 import { DirectTools } from "./direct.ts";
 import { apiDocs, type CallExtra, executeCode, listAvailable, refreshTools, search } from "./handlers.ts";

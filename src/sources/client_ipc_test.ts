@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { convertResult } from "../ipc/result.ts";
+import { convertResult } from "../shim/result.ts";
 import { CallDeniedError, UpstreamAbortedError, UpstreamError } from "../errors.ts";
 import { startMcpClient, unreachableUrl } from "../../tests/fixtures/client_ipc_double.ts";
 import { FIXTURE_SERVERS, pyServer, tempDir } from "../../tests/e2e/helpers.ts";

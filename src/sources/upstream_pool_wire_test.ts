@@ -12,7 +12,7 @@ import { loadConfig } from "../config/load.ts";
 import { UpstreamError } from "../errors.ts";
 import { UpstreamPool } from "./upstream_pool.ts";
 import type { CallCancel } from "./types.ts";
-import { ScopeCall } from "../ipc/scope.ts";
+import { ScopeCall } from "../shim/scope.ts";
 
 const WIRE = resolve(import.meta.dirname!, "..", "..", "tests", "fixtures", "servers", "wire.py");
 

@@ -2,7 +2,7 @@
 
 Standard library only. Speaks HTTP/1.1 with keep-alive over a Unix socket
 (or 127.0.0.1 TCP) and answers like the real shim: every refusal is built from
-``shim_answers.json``, written from the shim's own contract (src/ipc/answers.ts,
+``shim_answers.json``, written from the shim's own contract (src/shim/answers.ts,
 docs/ARCHITECTURE.md "The shim's answers") by scripts/gen_assets.ts. Tools of
 the built-in ``demo`` server:
 

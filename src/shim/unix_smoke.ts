@@ -1,7 +1,7 @@
 /**
  * Serves the shim for real on a Unix socket through the runtime adapter and talks raw HTTP/1.1 to
  * it, the way the generated Python runtime does (one kept-alive connection, chunked uploads).
- * Runtime-neutral: `deno run -A src/ipc/unix_smoke.ts` or `bun run src/ipc/unix_smoke.ts`.
+ * Runtime-neutral: `deno run -A src/shim/unix_smoke.ts` or `bun run src/shim/unix_smoke.ts`.
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
