@@ -1,4 +1,5 @@
 /** `orch list`: servers with status and tool count, each tool with its one-line description. */
+import type { Config } from "../config/schema.ts";
 import { parseArgs } from "node:util";
 import type { Catalog, ServerTools } from "../catalog/types.ts";
 import { toolCount } from "../catalog/types.ts";
@@ -29,7 +30,7 @@ function originLabel(s: ServerTools): string {
 }
 
 /** The human-readable listing. */
-export function renderList(catalog: Catalog, configPath: string, skipped: { name: string; reason: string }[]): string {
+export function renderList(catalog: Catalog, configPath: string, skipped: Config["skipped"]): string {
   const st = styleFor(1);
   const out: string[] = [st.dim(`config: ${configPath}`)];
   for (const s of catalog.servers) {

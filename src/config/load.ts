@@ -180,12 +180,23 @@ export function loadConfig(path: string, opts: LoadOptions): Config {
       warnings.push(`${path}: top-level key "${key}" is not an orch setting and is ignored`);
     }
   }
-  return {
+  return freezeDeep({
     path,
     baseDir: dirname(path),
     servers,
     skipped,
     orchestrator: orch.data!,
     warnings,
-  };
+  });
+}
+
+/** Freezes plain objects, arrays and a Map's values all the way down (the Map itself is typed read-only). */
+function freezeDeep<T>(value: T): T {
+  if (value instanceof Map) {
+    for (const v of value.values()) freezeDeep(v);
+  } else if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) freezeDeep(v);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -212,3 +212,17 @@ Deno.test("loadConfig() warns about a pattern that names no configured server", 
     'FILE: orchestrator.deny[0]: "rso/pub_twist" names no configured server "rso" (configured: "ros", "off"), so it matches nothing',
   ]);
 });
+
+Deno.test("loadConfig() gives a frozen config: no layer can invent servers or change settings", () => {
+  const path = write(JSON.stringify({
+    mcpServers: { ros: { command: "python3", args: ["ros.py"], env: { A: "1" } } },
+    orchestrator: { limits: { timeout: 30 } },
+  }));
+  const cfg = loadConfig(path, { env: env() });
+  const ros = cfg.servers.get("ros") as { args: string[]; env: Record<string, string> };
+  assert.throws(() => ros.args.push("--evil"), TypeError);
+  assert.throws(() => (ros.env.A = "2"), TypeError);
+  assert.throws(() => ((cfg.orchestrator.limits as { timeout: number }).timeout = 1), TypeError);
+  assert.throws(() => (cfg.warnings as string[]).push("x"), TypeError);
+  assert.equal(cfg.orchestrator.limits.timeout, 30);
+});

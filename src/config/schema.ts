@@ -119,18 +119,18 @@ export type Orchestrator = z.infer<typeof OrchestratorSchema>;
 export type ToolCall = z.infer<typeof ToolCallSchema>;
 export type RunsConfig = z.infer<typeof RunsSchema>;
 
-/** A loaded, validated config. */
+/** A loaded, validated config: read-only (loadConfig freezes it), so no layer can invent servers or settings. */
 export interface Config {
   /** Absolute path of the file it came from. */
-  path: string;
+  readonly path: string;
   /** Folder relative paths (cwd, static scripts) resolve against. */
-  baseDir: string;
+  readonly baseDir: string;
   /** Enabled servers, in file order; `name` is the config key. */
-  servers: Map<string, ServerConfig>;
+  readonly servers: ReadonlyMap<string, ServerConfig>;
   /** Servers left out (disabled, or launching orch itself), with why. */
-  skipped: { name: string; reason: string }[];
-  orchestrator: Orchestrator;
-  warnings: string[];
+  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  readonly orchestrator: Orchestrator;
+  readonly warnings: readonly string[];
 }
 
 /** Keys each part of the file knows; anything else is a warning, not a failure. */

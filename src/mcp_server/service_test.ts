@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { OrchService } from "./service.ts";
 
 /** Just enough of an Engine: counts refreshes and records the servers discovery would ask for. */
-function fakeSession() {
-  const config = { servers: new Map() } as unknown as Config;
+function fakeSession(servers: Config["servers"] = new Map()) {
+  const config = { servers } as unknown as Config;
   const seen: string[][] = [];
   let refreshes = 0;
   const catalog = (): Promise<Catalog> => {
@@ -112,8 +112,7 @@ Deno.test("OrchService in hybrid mode leaves the config alone and refuses a poli
   );
   const double = await startMcpClient({ clientDir, enableOrchestratorIPC: true });
   const ipc = new ClientIpc({ url: double.ipcUrl!, expected: ["ros-mcp-server", "isaac-sim"], waitMs: 300 });
-  const fake = fakeSession();
-  fake.session.config.servers.set("ros-mcp-server", { type: "stdio", command: "x", args: [], env: {} });
+  const fake = fakeSession(new Map([["ros-mcp-server", { type: "stdio", command: "x", args: [], env: {} }]]));
   const logs: string[] = [];
   const service = new OrchService(fake.session, { ipc, expose: "code", log: (l) => logs.push(l) });
   try {
