@@ -53,7 +53,6 @@ Deno.test("createIpcApp() answers a tool error with isError and the joined text"
   assert.equal(body.isError, true);
   assert.equal(body.error, "gripper jammed\nretry later");
   assert.equal((body.content as unknown[]).length, 3);
-  assert.equal(h.scope.summary().errors, 1);
 });
 
 Deno.test("createIpcApp() answers 400 naming the bad field", async () => {
@@ -125,7 +124,7 @@ Deno.test("createIpcApp() answers 403 denied for a tool outside the allow list, 
   assert.equal(b2.error, "ros-mcp-server.set_velocity is denied in this run");
   assert.equal((await h.call({ server: ROS, tool: "stop", arguments: {} })).status, 200);
   assert.equal(h.source.calls.length, 1);
-  assert.equal(h.scope.summary().denied, 2);
+  assert.equal(h.scope.denied, 2);
 });
 
 Deno.test("createIpcApp() answers 403 once the call budget is spent", async () => {

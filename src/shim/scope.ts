@@ -57,33 +57,11 @@ export interface ScopeOptions {
   observer?: CallObserver;
 }
 
-/** One tool's counters in a run summary. */
-export interface ToolStats {
-  calls: number;
-  errors: number;
-  denied: number;
-  totalMs: number;
-  maxMs: number;
-}
-
-export interface RunSummary {
-  runId: string;
-  callsMade: number;
-  maxCalls: number | null;
-  errors: number;
-  denied: number;
-  aborted: boolean;
-  abortReason?: string;
-  /** Keyed by `server/tool`. */
-  tools: Record<string, ToolStats>;
-}
-
 interface Decision {
   /** Why the tool is refused, or undefined when it is allowed. */
   refusal: string | undefined;
   guards: readonly Guard[];
   confirm: boolean;
-  stats: ToolStats;
 }
 
 // Unknown names cannot reach the scope while a catalog is loaded, but without one a policy could
@@ -160,7 +138,6 @@ export class RunScope {
   readonly maxCalls: number | null;
   callsMade = 0;
   inFlight = 0;
-  errors = 0;
   denied = 0;
   aborted = false;
   abortReason: string | undefined;
@@ -179,8 +156,6 @@ export class RunScope {
   readonly #schemaUnknown: ScopeOptions["schemaUnknown"];
   readonly #observer: CallObserver | undefined;
   readonly #decisions = new Map<string, Decision>();
-  /** Keyed like decisions; the value names the tool as `server/tool` for the summary. */
-  readonly #stats = new Map<string, { name: string; stats: ToolStats }>();
 
   /** Compiles globs and guards once; throws PolicyError for a bad pattern, guard or budget. */
   constructor(opts: ScopeOptions = {}) {
@@ -247,7 +222,6 @@ export class RunScope {
       }
       const invalid = refusal === undefined ? checkInputSchema(server, tool, schema, args) : undefined;
       if (invalid !== undefined) {
-        this.#record(decision.stats, performance.now(), true);
         // The policy gets a tool error, and the journal says the same (never sent).
         const result: CallToolResult = { content: [{ type: "text", text: invalid }], isError: true };
         this.#observer?.admitted(server, tool, args).done(result);
@@ -269,7 +243,6 @@ export class RunScope {
     this.inFlight++;
     const call = new ScopeCall(server, tool, watch);
     this.#inFlight.add(call);
-    const started = performance.now();
     let release: void | (() => void) = undefined;
     try {
       if (decision.confirm) {
@@ -292,13 +265,11 @@ export class RunScope {
       }
       // The source calls `call.sent()` when the request leaves orch: a start that fails is `not_sent`.
       const result = await call.race(fn(call));
-      this.#record(decision.stats, started, result.isError === true);
       watch?.done(result);
       return result;
     } catch (err) {
       watch?.failed(err, this.aborted);
       if (err instanceof CallDeniedError) throw err;
-      this.#record(decision.stats, started, true);
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
     } finally {
       call.ended();
@@ -306,22 +277,6 @@ export class RunScope {
       this.#inFlight.delete(call);
       if (typeof release === "function") release();
     }
-  }
-
-  /** Counters for the run's result. */
-  summary(): RunSummary {
-    const tools: Record<string, ToolStats> = {};
-    for (const { name, stats } of this.#stats.values()) tools[name] = { ...stats };
-    return {
-      runId: this.runId,
-      callsMade: this.callsMade,
-      maxCalls: this.maxCalls,
-      errors: this.errors,
-      denied: this.denied,
-      aborted: this.aborted,
-      ...(this.abortReason !== undefined ? { abortReason: this.abortReason } : {}),
-      tools,
-    };
   }
 
   async #ask(server: string, tool: string, args: Record<string, unknown>): Promise<boolean | string> {
@@ -338,11 +293,6 @@ export class RunScope {
     const key = `${server.length}:${server}/${tool}`;
     let decision = this.#decisions.get(key);
     if (decision !== undefined) return decision;
-    let entry = this.#stats.get(key);
-    if (entry === undefined) {
-      entry = { name: `${server}/${tool}`, stats: { calls: 0, errors: 0, denied: 0, totalMs: 0, maxMs: 0 } };
-      this.#stats.set(key, entry);
-    }
     let refusal: string | undefined;
     if (this.#deny(server, tool)) refusal = `${server}.${tool} is denied in this run`;
     else if (!this.#allow(server, tool)) refusal = `${server}.${tool} is not in the config's allowed tools`;
@@ -353,7 +303,6 @@ export class RunScope {
       refusal,
       guards: this.#guards.filter((g) => g.matches(server, tool)),
       confirm: this.#confirmTools(server, tool),
-      stats: entry.stats,
     };
     if (this.#decisions.size >= MAX_DECISIONS) this.#decisions.clear();
     this.#decisions.set(key, decision);
@@ -362,19 +311,7 @@ export class RunScope {
 
   #refuse(decision: Decision, server: string, tool: string, reason: string): CallDeniedError {
     this.denied++;
-    decision.stats.denied++;
     return new CallDeniedError(server, tool, reason);
-  }
-
-  #record(stats: ToolStats, started: number, failed: boolean): void {
-    const ms = performance.now() - started;
-    stats.calls++;
-    stats.totalMs += ms;
-    if (ms > stats.maxMs) stats.maxMs = ms;
-    if (failed) {
-      stats.errors++;
-      this.errors++;
-    }
   }
 }
 
