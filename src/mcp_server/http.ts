@@ -7,6 +7,7 @@
  * clients, e.g. `@ai-sdk/mcp`, abort by closing the connection only). The app never serves itself:
  * the CLI hands `app.fetch` to the runtime adapter.
  */
+import { hostOnly, LOOPBACK, refusedHeader } from "../runtime/host_check.ts";
 import { Hono } from "hono";
 import {
   isInitializeRequest,
@@ -43,7 +44,6 @@ type McpSession = { transport: WebStandardStreamableHTTPServerTransport | Legacy
 /** Idle time after which a session is closed, unless the CLI says otherwise. */
 export const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 const IP_LITERAL = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])$/i;
 
 function rpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
@@ -51,12 +51,6 @@ function rpcError(status: number, code: number, message: string, headers: Record
     status,
     headers: { "content-type": "application/json", ...headers },
   });
-}
-
-/** `host[:port]` without the port; IPv6 literals keep their brackets. */
-function hostOnly(host: string): string {
-  const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
-  return (m?.[1] ?? host).toLowerCase();
 }
 
 /** Constant-time string comparison. */
@@ -156,18 +150,12 @@ export function createHttpApp(opts: HttpAppOptions): { app: Hono; sessions: () =
   const app = new Hono();
   app.use("*", async (c, next) => {
     const req = c.req.raw;
-    const host = hostOnly(req.headers.get("host") ?? new URL(req.url).host);
-    if (!hostAllowed(host)) return rpcError(403, -32000, `Host "${host}" is not allowed`);
+    const host = req.headers.get("host") ?? new URL(req.url).host;
     const origin = req.headers.get("origin");
-    if (origin !== null) {
-      let originHost = "";
-      try {
-        originHost = hostOnly(new URL(origin).host);
-      } catch {
-        // An Origin that is not a URL ("null") is refused below.
-      }
-      if (!originAllowed(originHost)) return rpcError(403, -32000, `Origin "${origin}" is not allowed`);
-    }
+    const refused = refusedHeader(host, origin, hostAllowed, originAllowed);
+    if (refused === "Host") return rpcError(403, -32000, `Host "${hostOnly(host)}" is not allowed`);
+    // An Origin that is not an http(s) URL ("null") is refused too.
+    if (refused === "Origin") return rpcError(403, -32000, `Origin "${origin}" is not allowed`);
     await next();
   });
   mountOAuthAnswers(app);

@@ -14,6 +14,7 @@ import {
   UpstreamError,
 } from "../errors.ts";
 import type { DirectRoute, PlainAnswer, PlainRequest } from "../runtime/mod.ts";
+import { refusedHeader } from "../runtime/host_check.ts";
 import { rawResultOf } from "../sources/raw_result.ts";
 import type { CallToolResult, ToolSource } from "../sources/types.ts";
 import { failureBody, SHIM_ANSWERS, type ShimAnswerKind } from "./answers.ts";
@@ -44,8 +45,9 @@ export interface ListedTool {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 const JSON_HEADERS = { "content-type": "application/json" };
-const LOCAL_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
-const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i;
+/** The names the shim answers to on TCP: it listens on 127.0.0.1 only. */
+const SHIM_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/i;
+const shimHost = (host: string) => SHIM_HOST.test(host);
 const ROUTES: Record<string, string> = { "/call_tool": "POST", "/list_tools": "GET", "/health": "GET" };
 
 /** Waits for `p` (its failure is the catalog's to report) or for `signal` to abort, whichever comes first. */
@@ -134,12 +136,11 @@ export function createIpcShim(deps: IpcAppDeps): IpcShim {
   function authorize(req: Pick<ShimRequest, "url" | "header">): RunScope | Answer {
     if (deps.tcp) {
       const host = req.header("host") ?? new URL(req.url).host;
-      if (!LOCAL_HOST.test(host)) {
-        return fail("forbidden", `Host ${host} is not allowed: orch IPC answers only localhost`);
-      }
       const origin = req.header("origin");
-      if (origin !== null && !LOCAL_ORIGIN.test(origin)) {
-        return fail("forbidden", `Origin ${origin} is not allowed: orch IPC answers only localhost`);
+      const refused = refusedHeader(host, origin, shimHost, shimHost);
+      if (refused !== undefined) {
+        const value = refused === "Host" ? host : origin;
+        return fail("forbidden", `${refused} ${value} is not allowed: orch IPC answers only localhost`);
       }
     }
     const auth = req.header("authorization");
