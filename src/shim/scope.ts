@@ -234,7 +234,7 @@ export class RunScope {
     }
     if (refusal !== undefined) {
       this.#observer?.denied(server, tool, args, refusal);
-      throw this.#refuse(decision, server, tool, refusal);
+      throw this.#refuse(server, tool, refusal);
     }
     // The call starts here (admitted, counted) and ends in `finally`: the one place a call's
     // start, end and outcome are all known.
@@ -250,7 +250,7 @@ export class RunScope {
         if (answer !== true) {
           this.callsMade--;
           const reason = typeof answer === "string" && answer !== "" ? answer : `${server}.${tool} was not approved`;
-          throw this.#refuse(decision, server, tool, reason);
+          throw this.#refuse(server, tool, reason);
         }
       }
       if (this.#beforeCall !== undefined) {
@@ -309,7 +309,7 @@ export class RunScope {
     return decision;
   }
 
-  #refuse(decision: Decision, server: string, tool: string, reason: string): CallDeniedError {
+  #refuse(server: string, tool: string, reason: string): CallDeniedError {
     this.denied++;
     return new CallDeniedError(server, tool, reason);
   }
