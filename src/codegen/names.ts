@@ -86,7 +86,7 @@ export interface FunctionNames {
   readonly warnings: readonly string[];
 }
 
-// Catalogs are replaced, never mutated (session.ts), so names computed once per catalog object stay true.
+// Catalogs are replaced, never mutated (engine.ts), so names computed once per catalog object stay true.
 const memo = new WeakMap<Catalog, FunctionNames>();
 
 /**

@@ -33,6 +33,8 @@ export class RunAbort {
   #proc: PolicyHandle | undefined;
   #timeout: ReturnType<typeof setTimeout>;
   #kill: ReturnType<typeof setTimeout> | undefined;
+  /** The grace time after the abort ran out: a policy attached now is killed, not interrupted. */
+  #killed = false;
   #onAbortDone: Promise<OnAbortOutcome[]> | undefined;
   #settled = false;
   #onSignal = () => {
@@ -69,13 +71,21 @@ export class RunAbort {
     scope.abort(text);
     this.#onAbortDone = this.#opts.onAbort();
     this.#proc?.interrupt();
-    this.#kill = setTimeout(() => this.#proc?.kill(), this.#opts.graceMs);
+    this.#kill = setTimeout(() => {
+      this.#killed = true;
+      this.#proc?.kill();
+    }, this.#opts.graceMs);
   }
 
-  /** The policy has started: an abort interrupts it (at once, when the run was aborted meanwhile). */
+  /**
+   * The policy has started: an abort interrupts it (at once, when the run was aborted meanwhile), and
+   * kills it at once when the grace time ran out before it started (it may ignore SIGINT).
+   */
   attach(proc: PolicyHandle): void {
     this.#proc = proc;
-    if (this.status) proc.interrupt();
+    if (!this.status) return;
+    if (this.#killed) proc.kill();
+    else proc.interrupt();
   }
 
   /** The policy could not be started (and no abort was the cause). */

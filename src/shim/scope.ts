@@ -269,7 +269,8 @@ export class RunScope {
       return result;
     } catch (err) {
       watch?.failed(err, this.aborted);
-      if (err instanceof CallDeniedError) throw err;
+      // A refusal that comes back while the run is being aborted is the abort for the policy (sticky, not catchable).
+      if (err instanceof CallDeniedError && !this.aborted) throw err;
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
     } finally {
       call.ended();

@@ -43,6 +43,19 @@ const MIB = 1024 * 1024;
 const RAW_MIN = 64 * 1024;
 /** A line growing past this size has garbage collected first (rt.collectGarbage). */
 const GC_AT = 2 * MIB;
+/**
+ * At most one such collection per this many ms, across all servers: a full collection stops the event
+ * loop (~30 ms here), so a server streaming large frames must not stall every run's timers with it.
+ */
+const GC_EVERY_MS = 200;
+let lastGc = -Infinity;
+
+function collectBeforeLargeLine(): void {
+  const now = performance.now();
+  if (now - lastGc < GC_EVERY_MS) return;
+  lastGc = now;
+  rt.collectGarbage();
+}
 
 // Where a response's id sits: first (Python SDK, `{"jsonrpc":"2.0","id":5,...`) or last (TypeScript
 // SDK, `{"result":...,"jsonrpc":"2.0","id":5}`).
@@ -206,7 +219,7 @@ export class StdioTransport implements Transport {
           held = 0;
         } else {
           // A large line has begun: what the last one left behind goes before this one's copies come.
-          if (held < GC_AT && held + rest.byteLength >= GC_AT) rt.collectGarbage();
+          if (held < GC_AT && held + rest.byteLength >= GC_AT) collectBeforeLargeLine();
           pieces.push(rest);
           held += rest.byteLength;
         }
