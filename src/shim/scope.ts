@@ -269,8 +269,8 @@ export class RunScope {
       return result;
     } catch (err) {
       watch?.failed(err, this.aborted);
-      // A refusal that comes back while the run is being aborted is the abort for the policy (sticky, not catchable).
-      if (err instanceof CallDeniedError && !this.aborted) throw err;
+      // A refusal that settles after an abort never gets here: call.race has rejected with the abort first.
+      if (err instanceof CallDeniedError) throw err;
       throw this.aborted ? new RunAbortedError(this.abortReason ?? "aborted") : err;
     } finally {
       call.ended();
